@@ -1,0 +1,359 @@
+"""Shared fixtures of the grading suites.
+
+This file ships to students together with the public tests, so it holds only
+tools, never a hidden test's inputs. The tools exist because an async program is
+hard to test by the clock: instead of "it took less than N seconds", the suites
+look for deterministic evidence.
+
+* ``upstream`` — a fake JSONPlaceholder on respx (no network). It counts the
+  calls in flight at the same time, so "all three requests went out together"
+  is a number (3), not a timing.
+* ``hang`` — what a server that never answers looks like to httpx: the call
+  waits for the client's own read timeout, then raises ``httpx.ReadTimeout``
+  (respx itself never enforces timeouts).
+* ``heartbeat`` — a task that ticks every few milliseconds beside a request; the
+  largest gap between ticks shows whether something blocked the event loop.
+* ``slow_queries`` — makes every SQL query slow and records the thread it ran
+  on, so "the ORM runs in the thread pool" is a thread id, not a guess.
+* ``concurrently`` — runs test requests at the same time, each in its own
+  ``ThreadSensitiveContext`` as the real ASGI server does.
+* ``celery_eager`` — runs Celery tasks in-process and lets their exceptions out.
+
+Student modules are imported inside the tests, never at the top of a test
+file: a broken answer file then fails its own tests instead of the collection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+# --------------------------------------------------------------------------
+# Celery
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def celery_eager() -> Iterator[Any]:
+    """Run Celery tasks eagerly (in this process) and re-raise their exceptions.
+
+    pytest-django's ``settings`` fixture does not reach Celery once its
+    configuration is loaded, so the app's own ``conf`` is changed and restored.
+    """
+    from config.celery import app
+
+    keys = ("task_always_eager", "task_eager_propagates")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+
+
+# --------------------------------------------------------------------------
+# A fake upstream API (JSONPlaceholder) on respx
+# --------------------------------------------------------------------------
+
+SECTIONS = ("users", "posts", "todos")
+
+
+async def hang(request: httpx.Request) -> httpx.Response:
+    """Behave like a server that never answers.
+
+    Waits for the request's own read timeout (what the client asked for), then
+    raises ``httpx.ReadTimeout`` as a real transport would. A client without a
+    read timeout waits "forever" (an hour), as it would in production.
+    """
+    timeout = (request.extensions.get("timeout") or {}).get("read")
+    await asyncio.sleep(3600 if timeout is None else timeout)
+    raise httpx.ReadTimeout("the upstream did not answer in time", request=request)
+
+
+def sample_user(user_id: int) -> dict[str, Any]:
+    """A user shaped like JSONPlaceholder's, with more keys than the dashboard keeps."""
+    return {
+        "id": user_id,
+        "name": f"User Number{user_id}",
+        "username": f"user{user_id}",
+        "email": f"user{user_id}@example.org",
+        "address": {"street": "Kulas Light", "city": "Gwenborough", "zipcode": "92998-3874"},
+        "phone": "1-770-736-8031 x56442",
+        "website": "hildegard.org",
+        "company": {"name": "Romaguera-Crona"},
+    }
+
+
+def sample_posts(user_id: int, ids: list[int]) -> list[dict[str, Any]]:
+    """Posts of one user, in the order of ``ids`` (not necessarily sorted)."""
+    return [
+        {"userId": user_id, "id": post_id, "title": f"post {post_id}", "body": "..."}
+        for post_id in ids
+    ]
+
+
+def sample_todos(user_id: int, completed: list[bool]) -> list[dict[str, Any]]:
+    """Todos of one user; ``completed`` says which are done."""
+    return [
+        {"userId": user_id, "id": index + 1, "title": f"todo {index + 1}", "completed": done}
+        for index, done in enumerate(completed)
+    ]
+
+
+Behaviour = Callable[[httpx.Request], Awaitable[httpx.Response] | httpx.Response]
+
+
+@dataclass
+class FakeUpstream:
+    """A JSONPlaceholder stand-in: three routes, their answers, and counters.
+
+    ``set(section, ...)`` chooses what a route answers; every call is kept in
+    ``calls[section]`` and ``max_in_flight`` is the largest number of calls
+    open at the same time. Each call stays open ``delay`` seconds, so calls
+    made together overlap and calls made one after the other do not.
+    """
+
+    base_url: str
+    router: respx.MockRouter
+    delay: float = 0.1
+    behaviours: dict[str, Behaviour] = field(default_factory=dict)
+    calls: dict[str, list[httpx.Request]] = field(default_factory=dict)
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    def __post_init__(self) -> None:
+        base = re.escape(self.base_url.rstrip("/"))
+        patterns = {
+            "users": rf"^{base}/users/(?P<user_id>[^/?]+)/?$",
+            "posts": rf"^{base}/posts/?(\?.*)?$",
+            "todos": rf"^{base}/todos/?(\?.*)?$",
+        }
+        for section in SECTIONS:
+            self.calls[section] = []
+            self.router.get(url__regex=patterns[section]).mock(
+                side_effect=self._side_effect_for(section)
+            )
+        self.use_defaults(1)
+
+    # -- choosing the answers ------------------------------------------------
+    def use_defaults(
+        self,
+        user_id: int,
+        post_ids: list[int] | None = None,
+        completed: list[bool] | None = None,
+    ) -> None:
+        """Answer like JSONPlaceholder for ``user_id`` (10 posts, 20 todos, 11 done)."""
+        post_ids = post_ids if post_ids is not None else [3, 9, 1, 10, 5, 2, 8, 4, 7, 6]
+        if completed is None:  # 11 of 20 done, like user 1 upstream, not in a block
+            completed = [index % 9 in (0, 2, 4, 6, 7) for index in range(20)]
+        self.set("users", json=sample_user(user_id))
+        self.set("posts", json=sample_posts(user_id, post_ids))
+        self.set("todos", json=sample_todos(user_id, completed))
+
+    def set(
+        self,
+        section: str,
+        *,
+        json: Any = None,
+        status: int = 200,
+        content: bytes | None = None,
+        error: type[Exception] | None = None,
+        hang: bool = False,
+    ) -> None:
+        """Choose what ``section`` answers: a JSON body, raw bytes, a status,
+        a transport error, or no answer at all (``hang``)."""
+
+        def behaviour(request: httpx.Request) -> Awaitable[httpx.Response] | httpx.Response:
+            if hang:
+                return _hang(request)
+            if error is not None:
+                raise error("simulated transport failure", request=request)
+            if content is not None:
+                return httpx.Response(status, content=content)
+            return httpx.Response(status, json=json)
+
+        self.behaviours[section] = behaviour
+
+    # -- what happened ------------------------------------------------------------
+    @property
+    def total_calls(self) -> int:
+        return sum(len(calls) for calls in self.calls.values())
+
+    def _side_effect_for(self, section: str) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+        async def side_effect(request: httpx.Request) -> httpx.Response:
+            self.calls[section].append(request)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.delay)
+                answer = self.behaviours[section](request)
+                if not isinstance(answer, httpx.Response):
+                    answer = await answer
+                return answer
+            finally:
+                self.in_flight -= 1
+
+        return side_effect
+
+
+_hang = hang
+
+
+@pytest.fixture
+def upstream(settings: Any) -> Iterator[FakeUpstream]:
+    """A fake upstream at ``settings.UPSTREAM_API_URL``; anything else is not mocked."""
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        yield FakeUpstream(base_url=settings.UPSTREAM_API_URL, router=router)
+
+
+# --------------------------------------------------------------------------
+# Watching the event loop
+# --------------------------------------------------------------------------
+
+
+class Heartbeat:
+    """Ticks every ``period`` seconds on the running loop; ``max_gap`` is the
+    longest time between two ticks. A blocked loop shows up as a long gap."""
+
+    def __init__(self, period: float = 0.005) -> None:
+        self.period = period
+        self.max_gap = 0.0
+        self.ticks = 0
+        self.loop_thread: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def _beat(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(self.period)
+            now = time.perf_counter()
+            self.max_gap = max(self.max_gap, now - last)
+            self.ticks += 1
+            last = now
+
+    async def __aenter__(self) -> Heartbeat:
+        self.loop_thread = threading.get_ident()
+        self._task = asyncio.create_task(self._beat())
+        await asyncio.sleep(self.period * 2)  # let it start ticking
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.sleep(self.period * 2)  # a last tick after the work
+        assert self._task is not None
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+
+@pytest.fixture
+def heartbeat() -> Callable[..., Heartbeat]:
+    """``async with heartbeat() as beat: ...`` then read ``beat.max_gap``."""
+    return Heartbeat
+
+
+@dataclass
+class QueryLog:
+    """SQL statements seen while ``slow_queries`` is active, with their threads."""
+
+    delay: float
+    statements: list[str] = field(default_factory=list)
+    threads: set[int] = field(default_factory=set)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def slow_queries(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], QueryLog]:
+    """``log = slow_queries(0.3)``: every SQL query from now on sleeps 0.3 s
+    first (as a slow database would) and is recorded with its thread id.
+
+    Works on every connection and thread (it patches Django's cursor wrapper
+    class), so it also sees queries run by ``sync_to_async`` worker threads.
+    """
+    from django.db.backends.utils import CursorWrapper
+
+    original = CursorWrapper._execute_with_wrappers
+
+    def install(delay: float = 0.0) -> QueryLog:
+        log = QueryLog(delay=delay)
+
+        def execute(self: Any, sql: str, params: Any, many: bool, executor: Any) -> Any:
+            log.statements.append(sql)
+            log.threads.add(threading.get_ident())
+            if delay:
+                time.sleep(delay)
+            return original(self, sql, params, many, executor)
+
+        monkeypatch.setattr(CursorWrapper, "_execute_with_wrappers", execute)
+        return log
+
+    return install
+
+
+# --------------------------------------------------------------------------
+# Concurrent requests
+# --------------------------------------------------------------------------
+
+
+async def run_concurrently(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
+    """Start every call at once, each in its own ``ThreadSensitiveContext``.
+
+    Django's test ``AsyncClient`` shares one context between requests, so a
+    sync-only piece of the stack (another part's stub middleware, say) would
+    run them one after the other; the real ASGI handler gives each request its
+    own context, and so does this helper.
+    """
+    from asgiref.sync import ThreadSensitiveContext
+
+    async def in_own_context(call: Callable[[], Awaitable[Any]]) -> Any:
+        async with ThreadSensitiveContext():
+            return await call()
+
+    return list(await asyncio.gather(*(in_own_context(call) for call in calls)))
+
+
+@pytest.fixture
+def concurrently() -> Callable[..., Awaitable[list[Any]]]:
+    """``responses = await concurrently(lambda: client.get(...), ...)``."""
+    return run_concurrently
+
+
+def describe_response(response: Any) -> str:
+    """A short, student-readable summary of a test-client response."""
+    body = response.content[:300].decode("utf-8", "replace")
+    return f"HTTP {response.status_code} with body {body!r}"
+
+
+@pytest.fixture
+def describe() -> Callable[[Any], str]:
+    """``describe(response)``: status and the start of the body, for messages."""
+    return describe_response
+
+
+def json_of(response: Any) -> Any:
+    """The response body decoded as JSON, or ``None`` when it is not JSON."""
+    import json
+
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+@pytest.fixture
+def read_json() -> Callable[[Any], Any]:
+    """``read_json(response)``: the JSON body, or ``None`` if it is not JSON."""
+    return json_of
