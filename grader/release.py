@@ -1,0 +1,430 @@
+"""``grader release OUT``: build the student template and the autograder bundle.
+
+One source, two generated artefacts (never edited by hand):
+
+* ``OUT/student/`` — what GitHub Classroom copies for each student: the starter
+  project at the root, the public tests under ``tests/``, the instructions, the
+  grading workflow, and under ``.grader/`` what ``grader check`` needs (the
+  grader package, the rubric, the pristine scaffold and the PUBLIC suite only).
+* ``OUT/autograder/`` — what CI grades with, kept in a private repository: the
+  grader package, the rubric, the pristine scaffold, public and hidden suites.
+
+Neither holds the reference solution, the mutants or the alternatives: only the
+rubric's ``starter`` and ``tests`` directories and the grader package are read,
+and the student copy of the suites skips ``hidden/``. Before anything is
+written, the student tree is scanned for every hidden test's name, so a hidden
+test cannot leak through a file someone adds later.
+
+Everything is built in memory first and written in sorted order, so the same
+input gives byte-identical trees (no timestamps, no absolute paths in content).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import shutil
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import grader
+from grader.errors import GraderError
+from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
+
+__all__ = [
+    "Artefacts",
+    "FileEntry",
+    "Tree",
+    "add_parser",
+    "build",
+    "hidden_test_names",
+    "release",
+    "run",
+    "write_tree",
+]
+
+STUDENT_DIR = "student"
+AUTOGRADER_DIR = "autograder"
+BUNDLE_DIR = ".grader"  # inside the student template: what `grader check` runs on
+PUBLIC_SUITE = "public"
+HIDDEN_SUITE = "hidden"
+WORKFLOW_SOURCE = PurePosixPath(".github/classroom/classroom.yml")
+WORKFLOW_TARGET = PurePosixPath(".github/workflows/classroom.yml")
+INSTRUCTION_FILES = ("INSTRUCTIONS.md", "INSTRUCTIONS.zh-TW.md")
+
+# Never shipped: caches, local databases, build output, editor and OS droppings.
+_SKIP_DIRS = frozenset(
+    {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".celery", ".venv"}
+)
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".sqlite3", ".log", ".egg-info")
+_SKIP_NAMES = frozenset({".DS_Store", "db.sqlite3"})
+
+GITIGNORE = """\
+.venv/
+__pycache__/
+*.pyc
+*.egg-info/
+.pytest_cache/
+db.sqlite3
+.celery/
+report.json
+*.log
+"""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a generated tree: its bytes and whether it is executable."""
+
+    content: bytes
+    executable: bool = False
+
+
+Tree = dict[PurePosixPath, FileEntry]
+
+
+@dataclass(frozen=True)
+class Artefacts:
+    """The two generated trees, relative paths to contents."""
+
+    student: Tree
+    autograder: Tree
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _skipped(relative: PurePosixPath) -> bool:
+    if any(part in _SKIP_DIRS or part.endswith(".egg-info") for part in relative.parts[:-1]):
+        return True
+    return relative.name in _SKIP_NAMES or relative.name.endswith(_SKIP_SUFFIXES)
+
+
+def _walk(directory: Path) -> Iterator[tuple[PurePosixPath, Path]]:
+    """Files under ``directory`` in sorted order, as (relative POSIX path, absolute path)."""
+    for path in sorted(directory.rglob("*")):
+        relative = PurePosixPath(path.relative_to(directory).as_posix())
+        if path.is_file() and not path.is_symlink() and not _skipped(relative):
+            yield relative, path
+
+
+def _entry(path: Path) -> FileEntry:
+    return FileEntry(path.read_bytes(), executable=bool(path.stat().st_mode & 0o111))
+
+
+def _copy_dir(
+    tree: Tree, source: Path, target: PurePosixPath, *, skip_top: Iterable[str] = ()
+) -> None:
+    """Add every file of ``source`` under ``target``, leaving out top-level ``skip_top``."""
+    skipped = set(skip_top)
+    for relative, path in _walk(source):
+        if relative.parts[0] in skipped:
+            continue
+        tree[target / relative] = _entry(path)
+
+
+def _relative(rubric: Rubric, path: Path) -> PurePosixPath:
+    try:
+        return PurePosixPath(path.relative_to(rubric.root).as_posix())
+    except ValueError:
+        raise GraderError(f"{path} is outside the assignment root {rubric.root}") from None
+
+
+def _require(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise GraderError(f"cannot release: {what} {path} does not exist")
+    return path
+
+
+def _grader_package() -> Path:
+    return Path(grader.__file__).resolve().parent
+
+
+# ----------------------------------------------------------------------------- pyproject
+
+
+def _toml_list(items: Iterable[str]) -> str:
+    lines = "".join(f"    {json.dumps(item)},\n" for item in items)
+    return f"[\n{lines}]"
+
+
+@dataclass(frozen=True)
+class _Metadata:
+    """What the generated pyprojects take from ours: versions and dependency ranges."""
+
+    version: str
+    requires_python: str
+    dependencies: tuple[str, ...]
+    build_requires: tuple[str, ...]
+    build_backend: str
+
+
+def _project_metadata(rubric: Rubric) -> _Metadata:
+    path = _require(rubric.root / "pyproject.toml", "the project file")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    project = data.get("project", {})
+    dependencies = project.get("dependencies")
+    if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
+        raise GraderError(f"{path}: [project] dependencies must be a list of strings")
+    build = data.get("build-system", {})
+    return _Metadata(
+        version=str(project.get("version", "0")),
+        requires_python=str(project.get("requires-python", ">=3.11")),
+        dependencies=tuple(dependencies),
+        build_requires=tuple(str(r) for r in build.get("requires", ["setuptools>=69"])),
+        build_backend=str(build.get("build-backend", "setuptools.build_meta")),
+    )
+
+
+def _pytest_config() -> str:
+    """The student's pytest settings: the same ones the grader writes for its workspaces."""
+    return (
+        "[tool.pytest.ini_options]\n"
+        'testpaths = ["tests"]\n'
+        f"pythonpath = {json.dumps(['.', BUNDLE_DIR])}\n"
+        'DJANGO_SETTINGS_MODULE = "config.settings"\n'
+        'asyncio_mode = "strict"\n'
+        'asyncio_default_fixture_loop_scope = "function"\n'
+        "timeout = 60\n"
+        'markers = ["points(n): the points this test is worth in grading"]\n'
+    )
+
+
+def _pyproject(rubric: Rubric, *, student: bool) -> bytes:
+    """A pyproject with exactly our dependency ranges (one source: our pyproject.toml)."""
+    meta = _project_metadata(rubric)
+    name = "async-django-homework" if student else "async-django-autograder-bundle"
+    description = (
+        "Your asynchronous Django homework (with its public self-check)."
+        if student
+        else "The autograder bundle: grader, rubric, scaffold and grading suites."
+    )
+    where = f"where = {json.dumps([BUNDLE_DIR])}\n" if student else ""
+    text = (
+        f"# Generated by `grader release` from the course repository; do not edit by hand.\n"
+        f"[build-system]\n"
+        f"requires = {json.dumps(list(meta.build_requires))}\n"
+        f"build-backend = {json.dumps(meta.build_backend)}\n"
+        f"\n"
+        f"[project]\n"
+        f"name = {json.dumps(name)}\n"
+        f"version = {json.dumps(meta.version)}\n"
+        f"description = {json.dumps(description)}\n"
+        f"requires-python = {json.dumps(meta.requires_python)}\n"
+        f"dependencies = {_toml_list(meta.dependencies)}\n"
+        f"\n"
+        f"[project.scripts]\n"
+        f'grader = "grader.cli:main"\n'
+        f"\n"
+        f"[tool.setuptools.packages.find]\n"
+        f"{where}"
+        f'include = ["grader*"]\n'
+    )
+    if student:
+        text += "\n" + _pytest_config()
+    return text.encode("utf-8")
+
+
+# ----------------------------------------------------------------------------- readmes
+
+
+def _student_readme(rubric: Rubric) -> bytes:
+    parts = "\n".join(
+        f"| `{part.id}` | {part.title} | {part.points:g} | "
+        + ", ".join(f"`{f}`" for f in part.files)
+        + " |"
+        for part in rubric.parts
+    )
+    text = f"""\
+# {rubric.title} — homework
+
+Read **INSTRUCTIONS.md** (English) or **INSTRUCTIONS.zh-TW.md** (繁體中文) first.
+
+| part | what | points | your file(s) |
+|---|---|---|---|
+{parts}
+
+Only these answer files are graded; everything else is restored from the
+original scaffold when your work is graded.
+
+## Set up (Python 3.11+)
+
+```bash
+python3 -m venv .venv
+.venv/bin/pip install -e .
+```
+
+## Check your work
+
+```bash
+.venv/bin/grader check          # public tests, scored like the real grading
+.venv/bin/python -m pytest tests  # the same public tests, plain pytest
+```
+
+`grader check` runs the PUBLIC tests only. Hidden tests grade more than this:
+a full public score does not promise full marks.
+
+Every `git push` grades your work on GitHub (the "Autograding Tests" workflow):
+open the run to see the points, the per-test feedback in its summary, and the
+JSON report as an artifact.
+"""
+    return text.encode("utf-8")
+
+
+def _autograder_readme(rubric: Rubric) -> bytes:
+    text = f"""\
+# {rubric.title} — autograder bundle
+
+Generated by `grader release`; keep it in a PRIVATE repository: it holds the
+hidden tests. The student workflow checks it out with a read-only token and runs
+
+```bash
+python -m pip install -e .
+grader grade path/to/submission --json report.json
+```
+
+Nothing here is edited by hand: change the course repository and release again.
+"""
+    return text.encode("utf-8")
+
+
+# ----------------------------------------------------------------------------- leak guard
+
+
+def hidden_test_names(hidden_dir: Path) -> set[str]:
+    """Every test function and class name defined in the hidden suite."""
+    names: set[str] = set()
+    for _relative, path in _walk(hidden_dir):
+        if path.suffix != ".py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and (
+                node.name.startswith(("test_", "Test"))
+            ):
+                names.add(node.name)
+    return names
+
+
+def _guard_student_tree(tree: Tree, rubric: Rubric) -> None:
+    """Refuse to release a student tree holding any hidden test (by file or by name)."""
+    hidden_dir = rubric.tests / HIDDEN_SUITE
+    if not hidden_dir.is_dir():
+        return
+    hidden_files = {_entry(path).content for _relative, path in _walk(hidden_dir)}
+    names = hidden_test_names(hidden_dir)
+    for relative, entry in sorted(tree.items()):
+        if HIDDEN_SUITE in relative.parts:
+            raise GraderError(f"release guard: {relative} is in a hidden folder")
+        if entry.content in hidden_files and entry.content.strip():
+            raise GraderError(f"release guard: {relative} is a copy of a hidden test file")
+        text = entry.content.decode("utf-8", errors="replace")
+        for name in sorted(names):
+            if name in text:
+                raise GraderError(f"release guard: {relative} names the hidden test {name}")
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def build(rubric: Rubric) -> Artefacts:
+    """Both trees, in memory. Paths come from the rubric; nothing else is read."""
+    starter = _relative(rubric, rubric.starter)
+    tests = _relative(rubric, rubric.tests)
+    package = _grader_package()
+    rubric_file = _entry(_require(rubric.root / RUBRIC_PATH, "the rubric"))
+    if not (rubric.tests / PUBLIC_SUITE).is_dir():
+        raise GraderError(f"cannot release: {rubric.tests / PUBLIC_SUITE} does not exist")
+
+    autograder: Tree = {}
+    _copy_dir(autograder, package, PurePosixPath("grader"))
+    autograder[PurePosixPath(RUBRIC_PATH)] = rubric_file
+    _copy_dir(autograder, rubric.starter, starter)
+    _copy_dir(autograder, rubric.tests, tests)
+    autograder[PurePosixPath("pyproject.toml")] = FileEntry(_pyproject(rubric, student=False))
+    autograder[PurePosixPath("README.md")] = FileEntry(_autograder_readme(rubric))
+    autograder[PurePosixPath(".gitignore")] = FileEntry(GITIGNORE.encode())
+
+    student: Tree = {}
+    _copy_dir(student, rubric.starter, PurePosixPath("."))
+    _copy_dir(student, rubric.tests, PurePosixPath("tests"), skip_top=[HIDDEN_SUITE])
+    for name in INSTRUCTION_FILES:
+        student[PurePosixPath(name)] = _entry(_require(rubric.root / name, "the instructions"))
+    student[PurePosixPath("README.md")] = FileEntry(_student_readme(rubric))
+    student[PurePosixPath("pyproject.toml")] = FileEntry(_pyproject(rubric, student=True))
+    student[PurePosixPath(".gitignore")] = FileEntry(GITIGNORE.encode())
+    workflow = _require(rubric.root / WORKFLOW_SOURCE, "the student workflow")
+    student[WORKFLOW_TARGET] = _entry(workflow)
+    bundle = PurePosixPath(BUNDLE_DIR)
+    _copy_dir(student, package, bundle / "grader")
+    student[bundle / RUBRIC_PATH] = rubric_file
+    _copy_dir(student, rubric.starter, bundle / starter)
+    _copy_dir(student, rubric.tests, bundle / tests, skip_top=[HIDDEN_SUITE])
+
+    _guard_student_tree(student, rubric)
+    return Artefacts(student=student, autograder=autograder)
+
+
+def write_tree(destination: Path, tree: Tree) -> None:
+    """Replace ``destination`` with exactly ``tree`` (sorted writes, fixed modes)."""
+    if destination.exists():
+        shutil.rmtree(destination)
+    destination.mkdir(parents=True)
+    for relative in sorted(tree):
+        entry = tree[relative]
+        path = destination.joinpath(*relative.parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(entry.content)
+        path.chmod(0o755 if entry.executable else 0o644)
+
+
+def _check_destination(out: Path, rubric: Rubric) -> None:
+    """OUT must not overlap what is released (it is replaced, not merged)."""
+    sources = [rubric.root / RUBRIC_PATH, rubric.starter, rubric.tests, _grader_package()]
+    for target in (out / STUDENT_DIR, out / AUTOGRADER_DIR):
+        for source in sources:
+            if target == source or target in source.parents or source in target.parents:
+                raise GraderError(f"cannot release into {out}: it overlaps {source}")
+
+
+def release(out: Path, *, rubric: Rubric | None = None) -> Artefacts:
+    """Build both artefacts and write them to ``out/student`` and ``out/autograder``."""
+    rubric = rubric or load_rubric()
+    out = out.resolve()
+    _check_destination(out, rubric)
+    artefacts = build(rubric)
+    write_tree(out / STUDENT_DIR, artefacts.student)
+    write_tree(out / AUTOGRADER_DIR, artefacts.autograder)
+    return artefacts
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``grader release OUT``."""
+    parser = subparsers.add_parser(
+        "release",
+        help="build the student template and the private autograder bundle",
+        description=(
+            "Write OUT/student (the GitHub Classroom template: starter, public tests, "
+            "instructions, workflow) and OUT/autograder (grader, rubric, scaffold, public "
+            "and hidden suites). Both are replaced if they exist. Neither holds the "
+            "reference solution or the mutants; the student tree holds no hidden test."
+        ),
+    )
+    parser.add_argument("out", type=Path, metavar="OUT", help="output directory")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Release to ``args.out``; print what was written."""
+    out: Path = args.out
+    artefacts = release(out)
+    for name, tree in ((STUDENT_DIR, artefacts.student), (AUTOGRADER_DIR, artefacts.autograder)):
+        size = sum(len(entry.content) for entry in tree.values())
+        print(f"{out / name}: {len(tree)} files, {size} bytes")
+    return 0
