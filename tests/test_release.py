@@ -128,7 +128,8 @@ def test_student_template_layout(student: Path) -> None:
             assert (student / file).read_bytes() == starter_file.read_bytes(), file
         public = PUBLIC / part.test_file
         if public.is_file():
-            assert (student / "tests" / "public" / part.test_file).read_bytes() == public.read_bytes()
+            shipped = student / "tests" / "public" / part.test_file
+            assert shipped.read_bytes() == public.read_bytes()
     for name in ("INSTRUCTIONS.md", "INSTRUCTIONS.zh-TW.md"):
         assert (student / name).read_bytes() == (ROOT / name).read_bytes()
     workflow = ROOT / ".github" / "classroom" / "classroom.yml"
@@ -297,7 +298,8 @@ def test_public_tests_collect_in_the_template(student: Path) -> None:
         for path in files_under(PUBLIC)
         if path.suffix == ".py"
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith("test_")
     )
     collected = [line for line in result.stdout.splitlines() if "::test_" in line]
     assert len(collected) == expected > 0, result.stdout
