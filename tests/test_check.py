@@ -1,0 +1,106 @@
+"""``grader check`` inside a released student template, in a fresh virtual environment.
+
+The venv gets this venv's third-party packages through a ``.pth`` line (fast, offline)
+and the template itself with ``pip install --no-deps -e .``, as a student would; the
+grader it runs must then be the template's own copy under ``.grader/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+
+from grader.check import BANNER
+from grader.release import BUNDLE_DIR, STUDENT_DIR, release
+from grader.rubric import load_rubric
+
+ROOT = Path(__file__).resolve().parent.parent
+RUBRIC = load_rubric(ROOT)
+
+pytestmark = pytest.mark.slow
+
+
+def run(command: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADER_", "PYTHON"))}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A released template with its own venv and ``pip install -e .`` done."""
+    base = tmp_path_factory.mktemp("check")
+    release(base / "out", rubric=RUBRIC)
+    student = base / "out" / STUDENT_DIR
+    env_dir = base / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    site = Path(
+        run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            cwd=base).stdout.strip()
+    )
+    # Third-party packages from this venv (no network); NOT its editable `grader`.
+    (site / "course-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    installed = run([str(python), "-m", "pip", "install", "-q", "--no-deps", "-e", "."], student)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return student, env_dir
+
+
+def test_the_template_runs_its_own_grader(template: tuple[Path, Path]) -> None:
+    student, env_dir = template
+    where = run([str(env_dir / "bin" / "python"), "-c", "import grader; print(grader.__file__)"],
+                student)
+    assert Path(where.stdout.strip()).is_relative_to(student / BUNDLE_DIR), where
+
+
+def test_check_on_the_stubs_scores_zero_labelled_public(
+    template: tuple[Path, Path], tmp_path: Path
+) -> None:
+    student, env_dir = template
+    report = tmp_path / "check.json"
+    result = run([str(env_dir / "bin" / "grader"), "check", "--json", str(report)], student)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert BANNER in result.stdout
+    assert "public tests" in result.stdout
+    assert "hidden tests grade more than this" in result.stdout
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["suite"] == "public"
+    assert data["score"] == 0 and data["max_score"] > 0
+    names = [t["name"] for part in data["parts"] for t in part["tests"]]
+    assert names and all(name.startswith("public/") for name in names)
+
+
+def test_check_gives_full_public_marks_to_the_reference(
+    template: tuple[Path, Path], tmp_path: Path
+) -> None:
+    student, env_dir = template
+    work = tmp_path / "work"
+    shutil.copytree(student, work, ignore=shutil.ignore_patterns(".grader"))
+    for path in (ROOT / "assignment" / "solution").rglob("*.py"):
+        target = work / path.relative_to(ROOT / "assignment" / "solution")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    report = tmp_path / "check.json"
+    result = run(
+        [str(env_dir / "bin" / "grader"), "check", str(work), "--json", str(report)], tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["suite"] == "public" and data["score"] == data["max_score"] > 0
+
+
+def test_check_cannot_grade_a_missing_directory(template: tuple[Path, Path]) -> None:
+    student, env_dir = template
+    result = run([str(env_dir / "bin" / "grader"), "check", "no-such-dir"], student)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "no-such-dir" in result.stderr
+
