@@ -1,0 +1,158 @@
+"""The ``grader`` command line.
+
+``grade`` lives here. Every other subcommand lives in its own module, listed
+in ``SUBCOMMAND_MODULES``, that exposes ``add_parser(subparsers)`` (which
+calls ``parser.set_defaults(handler=run)``) and ``run(args) -> int``; a
+listed module that does not exist yet is skipped, so the owners of those
+modules never edit this file.
+
+Exit status of ``grade``: 0 full marks, 1 points lost, 2 could not grade
+(one line on standard error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from grader.engine import grade
+from grader.errors import GraderError
+from grader.results import SUITES, GradeResult
+from grader.rubric import load_rubric
+
+SUBCOMMAND_MODULES = (
+    "grader.verify",
+    "grader.check",
+    "grader.batch",
+    "grader.release",
+    "grader.bench",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with ``grade`` and every installed subcommand module."""
+    parser = _Parser(prog="grader", description="Grade the asynchronous-Django homework.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    _add_grade(subparsers)
+    for name in SUBCOMMAND_MODULES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        module.add_parser(subparsers)
+    return parser
+
+
+def _add_grade(subparsers: Any) -> None:
+    grade_parser = subparsers.add_parser(
+        "grade",
+        help="grade one submission",
+        description="Grade a submission: a directory holding the answer files at their paths "
+        "(a whole student repository, or just homework/*.py).",
+    )
+    grade_parser.add_argument("submission", type=Path, metavar="SUBMISSION")
+    grade_parser.add_argument("--suite", choices=SUITES, default="all", help="default: all")
+    grade_parser.add_argument("--json", type=Path, metavar="FILE", help="write the JSON report")
+    grade_parser.add_argument("--markdown", type=Path, metavar="FILE", help="write Markdown")
+    grade_parser.add_argument(
+        "--gradescope", type=Path, metavar="FILE", help="write Gradescope's results.json"
+    )
+    grade_parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+    grade_parser.add_argument(
+        "--part", action="append", metavar="ID", help="grade only this part (repeatable)"
+    )
+    grade_parser.add_argument(
+        "--jobs", type=_positive_int, metavar="N", help="pytest processes at once"
+    )
+    grade_parser.add_argument(
+        "--root", type=Path, metavar="DIR", help="the assignment's repository (default: this one)"
+    )
+    grade_parser.set_defaults(handler=run_grade)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """Grade, print the table, write every report asked for; 0 full marks, 1 not."""
+    rubric = load_rubric(args.root)
+    result = grade(
+        args.submission, suite=args.suite, rubric=rubric, jobs=args.jobs, parts=args.part
+    )
+    write_reports(result, args)
+    return 0 if result.full_marks else 1
+
+
+def write_reports(result: GradeResult, args: argparse.Namespace) -> None:
+    """Every report of one result: the terminal table and the files and CI outputs."""
+    from grader.reports import classroom, gradescope, json_report, junit, markdown, terminal
+
+    terminal.print_result(result)
+    if result.problems:
+        for problem in result.problems:
+            print(f"grader: INSTRUCTOR ERROR: {problem}", file=sys.stderr)
+    outputs = {
+        args.json: json_report.render,
+        args.markdown: markdown.render,
+        args.gradescope: gradescope.render,
+        args.junit: junit.render,
+    }
+    for path, render in outputs.items():
+        if path is not None:
+            _write(path, render(result))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as stream:
+            stream.write(markdown.render(result))
+    github_output = os.environ.get("GITHUB_OUTPUT")
+    if github_output:
+        with open(github_output, "a", encoding="utf-8") as stream:
+            stream.write(classroom.output_line(result))
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise GraderError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``grader`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.handler(args)
+    except GraderError as exc:
+        one_line = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"grader: error: {one_line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 2
+    return int(status)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

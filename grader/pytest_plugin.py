@@ -1,0 +1,238 @@
+"""The grader's pytest plugin: ``points`` markers in, one JSON line per test out.
+
+Loaded explicitly (``-p grader.pytest_plugin``) in every grading process. It
+
+* registers the ``points(n)`` marker every grading test carries;
+* reports the collected tests with their points once collection is done, so
+  the grader knows which tests never finished if the process dies;
+* reports each test as it finishes: status, points, a message for the
+  student, duration and line number;
+* ends the process with ``os._exit`` when stray non-daemon threads (a hung
+  ``sync_to_async`` call, say) would otherwise keep it alive after the
+  session.
+
+Messages never quote test source: an ``AssertionError`` gives its own text
+(grading tests run with ``--assert=plain`` and write their messages with
+``grader.feedback``); any other exception gives ``Type: message`` and, when
+the traceback passes through the student's ``homework/`` files, where.
+
+Without the grader's channel (an author running the suites by hand) only the
+marker is registered.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+import threading
+import traceback
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.channel import MAX_MESSAGE, ChannelWriter
+
+MARKER = "points"
+_TIMEOUT = re.compile(r"^Timeout \(>([0-9.]+)s\) from pytest-timeout")
+_PHASES = ("setup", "call", "teardown")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker, and the reporter when the grader is listening."""
+    config.addinivalue_line(
+        "markers", f"{MARKER}(n): the points this grading test is worth (a number, may be 2.5)"
+    )
+    writer = ChannelWriter.from_environment()
+    if writer is not None:
+        config.pluginmanager.register(Reporter(writer, config.rootpath), "grader-reporter")
+
+
+def marker_points(item: pytest.Item) -> tuple[float | None, str]:
+    """The item's points and, when they are missing or unusable, why."""
+    marker = item.get_closest_marker(MARKER)
+    if marker is None:
+        return None, "has no @pytest.mark.points(n) marker"
+    value = marker.args[0] if marker.args else marker.kwargs.get("n")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, f"has @pytest.mark.points({value!r}): not a number"
+    if not math.isfinite(value) or value < 0:
+        return None, f"has @pytest.mark.points({value!r}): not a finite number >= 0"
+    return float(value), ""
+
+
+class Reporter:
+    """Streams the session to the grader, one record per line."""
+
+    def __init__(self, writer: ChannelWriter, rootpath: Path) -> None:
+        self._writer = writer
+        self._student_dir = str(rootpath.resolve() / "homework") + os.sep
+        self._phases: dict[str, dict[str, tuple[str, str]]] = {}
+        self._durations: dict[str, float] = {}
+        self._exitstatus = 0
+
+    # -- collection ----------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A test file that cannot even be collected is reported at once."""
+        if report.failed:
+            message = _collect_message(report)
+            self._writer.send(
+                {"event": "collect_error", "nodeid": report.nodeid, "message": message}
+            )
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Every test that will run, with its points, before the first one starts."""
+        tests = []
+        for item in session.items:
+            points, problem = marker_points(item)
+            tests.append(
+                {
+                    "nodeid": item.nodeid,
+                    "file": item.path.name,
+                    "points": points,
+                    "problem": problem,
+                    "line_no": _line_no(item),
+                }
+            )
+        self._writer.send({"event": "collected", "tests": tests})
+
+    # -- running -------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Classify each phase while the exception object is still at hand."""
+        report = yield
+        self._durations[item.nodeid] = self._durations.get(item.nodeid, 0.0) + report.duration
+        phase = self._phases.setdefault(item.nodeid, {})
+        if report.passed:
+            phase[call.when] = ("passed", "")
+        elif report.skipped:
+            phase[call.when] = ("skipped", _skip_reason(report))
+        else:
+            phase[call.when] = self._classify(call.excinfo, call.when)
+        return report
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """After teardown, the test's one final record."""
+        if report.when != "teardown":
+            return
+        phases = self._phases.pop(report.nodeid, {})
+        status, message = _final(phases)
+        self._writer.send(
+            {
+                "event": "result",
+                "nodeid": report.nodeid,
+                "outcome": status,
+                "message": message[:MAX_MESSAGE],
+                "duration": round(self._durations.pop(report.nodeid, 0.0), 4),
+                "line_no": (report.location[1] + 1) if report.location[1] is not None else 0,
+            }
+        )
+
+    def _classify(
+        self, excinfo: pytest.ExceptionInfo[BaseException] | None, when: str
+    ) -> tuple[str, str]:
+        if excinfo is None:
+            return ("error", f"The test failed during {when} without an exception.")
+        exc = excinfo.value
+        text = str(exc)
+        timed_out = _TIMEOUT.match(text)
+        if timed_out:
+            seconds = float(timed_out.group(1))
+            return (
+                "timeout",
+                f"Your code did not finish within {seconds:g} s (this test's time limit): "
+                "look for a blocking call, an endless loop or an await that never returns.",
+            )
+        location = self._student_location(exc)
+        if isinstance(exc, pytest.fail.Exception):
+            return ("failed" if when == "call" else "error", exc.msg or text)
+        if isinstance(exc, AssertionError) and not location:
+            return ("failed" if when == "call" else "error", text or "The check failed.")
+        message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        if location:
+            message += f" (at {location})"
+        return ("error", message)
+
+    def _student_location(self, exc: BaseException) -> str:
+        """``homework/x.py:12``: the deepest frame in the student's files, if any."""
+        found = ""
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename.startswith(self._student_dir):
+                name = frame.filename[len(self._student_dir) :]
+                found = f"homework/{name}:{frame.lineno}"
+        return found
+
+    # -- the end -------------------------------------------------------------
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Remember how the session ended; the grader learns it from the channel."""
+        self._exitstatus = int(exitstatus)
+        self._writer.send({"event": "finish", "exitstatus": self._exitstatus})
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Leave now if a stray thread would keep the process alive.
+
+        A hung ``sync_to_async`` thread cannot be interrupted; Python would
+        wait for it at exit until the grader's wall-clock limit kills the
+        process. Every result is already written, so exit with the status.
+        """
+        stray = [
+            t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+        ]
+        if stray:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(self._exitstatus)
+
+
+def _final(phases: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """One status for the test from its setup, call and teardown phases."""
+    for when in _PHASES:
+        status, message = phases.get(when, ("passed", ""))
+        if status == "timeout":
+            return status, message
+    setup = phases.get("setup", ("error", "The test did not start."))
+    if setup[0] != "passed":
+        return setup
+    call = phases.get("call", ("error", "The test did not run."))
+    if call[0] != "passed":
+        return call
+    teardown = phases.get("teardown", ("passed", ""))
+    if teardown[0] == "failed":
+        return ("error", teardown[1])
+    return teardown if teardown[0] != "passed" else ("passed", "")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr: Any = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"
+
+
+def _collect_message(report: pytest.CollectReport) -> str:
+    """The exception lines of a collection error (``E   ...``), not the source."""
+    lines = [
+        line[4:].rstrip() for line in report.longreprtext.splitlines() if line.startswith("E   ")
+    ]
+    text = "\n".join(line for line in lines if line)
+    if not text:
+        tail = report.longreprtext.strip().splitlines()
+        text = tail[-1] if tail else "the test file could not be collected"
+    return text[:MAX_MESSAGE]
+
+
+def _line_no(item: pytest.Item) -> int:
+    line = item.location[1]
+    return line + 1 if line is not None else 0

@@ -1,0 +1,52 @@
+"""The CONTRACT's JSON report (``grader grade --json FILE``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grader.results import GradeResult, PartResult, TestResult, number
+
+
+def to_dict(result: GradeResult) -> dict[str, Any]:
+    """The whole result as plain data: every part in rubric order, every test."""
+    return {
+        "title": result.title,
+        "suite": result.suite,
+        "score": number(result.score),
+        "max_score": number(result.max_score),
+        "duration": result.duration,
+        "problems": list(result.problems),
+        "parts": [_part(part) for part in result.parts],
+    }
+
+
+def _part(part: PartResult) -> dict[str, Any]:
+    return {
+        "id": part.id,
+        "title": part.title,
+        "score": number(part.score),
+        "max_score": number(part.max_score),
+        "graded": part.graded,
+        "files": dict(part.files),
+        "notes": list(part.notes),
+        "duration": part.duration,
+        "tests": [_test(test) for test in part.tests],
+    }
+
+
+def _test(test: TestResult) -> dict[str, Any]:
+    return {
+        "name": test.name,
+        "status": test.status,
+        "score": number(test.score),
+        "max_score": number(test.max_score),
+        "message": test.message,
+        "duration": test.duration,
+        "line_no": test.line_no,
+    }
+
+
+def render(result: GradeResult) -> str:
+    """The JSON text written by ``--json``."""
+    return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,208 @@
+"""Run one pytest process over a workspace, within limits, and collect its records.
+
+Each process gets: plugin autoloading off and the plugins named explicitly,
+the grader's ``pytest.ini`` (``-c``) and rootdir, plain asserts, no network
+but Unix sockets, a per-test timeout (pytest-timeout, signal method), a
+wall-clock budget (the whole process group is killed when it runs out),
+memory and file-size limits, its output in a file of which only the tail is
+read, and an environment holding no secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.channel import ENV_VAR, open_channel, read_records
+
+# Module paths of the plugins (their pytest11 entry points), not package names:
+# ``-p pytest_django`` would register the package, whose __init__ has no hooks.
+PLUGINS = (
+    "pytest_django.plugin",
+    "pytest_asyncio.plugin",
+    "pytest_timeout",
+    "pytest_socket",
+    "respx.plugin",
+    "grader.pytest_plugin",
+)
+MEMORY_LIMIT = 2 * 1024**3
+FILE_SIZE_LIMIT = 256 * 1024**2
+OUTPUT_TAIL = 64 * 1024
+
+_ALLOWED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+_SECRET = re.compile(
+    r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE|^AWS_|^GH_|^GITHUB_"
+)
+
+
+@dataclass
+class RunOutcome:
+    """What one pytest process left behind.
+
+    ``returncode`` is the process's (negative: killed by that signal);
+    ``timed_out`` says the grader killed it when its wall-clock budget ran
+    out; ``output`` is the tail of its stdout and stderr, for instructors
+    (it may quote test source: never show it to students).
+    """
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    returncode: int = 0
+    timed_out: bool = False
+    duration: float = 0.0
+    output: str = ""
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The records of one kind (``collected``, ``result``, ``finish``...)."""
+        return [r for r in self.records if r.get("event") == name]
+
+
+def child_environment(home: Path) -> dict[str, str]:
+    """A minimal environment: an allowlist, then anything secret-looking dropped."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in _ALLOWED_ENV and not _SECRET.search(key.upper())
+    }
+    env.setdefault("LANG", "C.UTF-8")
+    env.update(
+        HOME=str(home),
+        TMPDIR=str(home),
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONNOUSERSITE="1",
+        PYTHONUNBUFFERED="1",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    return env
+
+
+def pytest_command(
+    workspace: Path, test_paths: list[str], *, test_timeout: float, collect_only: bool = False
+) -> list[str]:
+    """The full command line of one grading process."""
+    command = [
+        sys.executable,
+        "-m",
+        "grader.launch",
+        "--memory",
+        str(MEMORY_LIMIT),
+        "--file-size",
+        str(FILE_SIZE_LIMIT),
+        "--",
+        "-c",
+        str(workspace / "pytest.ini"),
+        "--rootdir",
+        str(workspace),
+        "-p",
+        "no:cacheprovider",
+    ]
+    for plugin in PLUGINS:
+        command += ["-p", plugin]
+    command += [
+        "--assert=plain",
+        "--import-mode=importlib",
+        "--disable-socket",
+        "--allow-unix-socket",
+        f"--timeout={test_timeout:g}",
+        "-q",
+        "--tb=short",
+        "--no-header",
+    ]
+    if collect_only:
+        command.append("--collect-only")
+    return command + test_paths
+
+
+def run_pytest(
+    workspace: Path,
+    test_paths: list[str],
+    *,
+    scratch: Path,
+    test_timeout: float,
+    budget: float,
+    collect_only: bool = False,
+) -> RunOutcome:
+    """Run pytest in ``workspace`` and return its records, killing it after ``budget`` s.
+
+    ``scratch`` is a private empty directory for the process's home, its
+    output file and the result channel.
+    """
+    home = scratch / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = child_environment(home)
+    command = pytest_command(
+        workspace, test_paths, test_timeout=test_timeout, collect_only=collect_only
+    )
+    log = scratch / "output.log"
+    outcome = RunOutcome()
+    started = time.monotonic()
+    with open_channel(scratch) as (fd, channel), log.open("wb") as output:
+        env[ENV_VAR] = str(fd)
+        process = subprocess.Popen(
+            command,
+            cwd=workspace,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            pass_fds=(fd,),
+            start_new_session=True,
+        )
+        try:
+            outcome.returncode = process.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            outcome.timed_out = True
+            _kill_group(process.pid)
+            outcome.returncode = process.wait()
+        finally:
+            # Whatever the student's code started in the group goes too.
+            _kill_group(process.pid)
+    outcome.duration = time.monotonic() - started
+    outcome.records = read_records(channel)
+    outcome.output = _tail(log)
+    return outcome
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _tail(path: Path) -> str:
+    try:
+        with path.open("rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            stream.seek(max(0, size - OUTPUT_TAIL))
+            return stream.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def describe_exit(returncode: int) -> str:
+    """A process's end in plain words, for a student."""
+    if returncode < 0:
+        number = -returncode
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        extra = (
+            " (often: out of memory, or the process killed itself)"
+            if number
+            in (
+                signal.SIGKILL,
+                signal.SIGSEGV,
+            )
+            else ""
+        )
+        return f"was stopped by {name}{extra}"
+    return f"exited early with exit code {returncode}"
