@@ -1,0 +1,388 @@
+"""``grader batch DIR --out gradebook.csv``: regrade a roster.
+
+Each subdirectory of DIR is one submission (a cloned student repository, say).
+Submissions are graded in parallel by the same engine as ``grader grade``,
+with a progress bar, into
+
+* a CSV gradebook: one row per submission — its points per part, the total,
+  a status (``graded`` or ``error``) and, when it could not be graded, why;
+* one Markdown feedback file per submission (the engine's Markdown report).
+
+Resumable: a state file next to the CSV remembers, per submission, a hash of
+its answer files (found exactly as the engine finds them) and of the grader
+itself (its package, rubric, scaffold and suites). A submission whose hash is
+unchanged keeps its row and is not graded again; the state is saved after each
+submission, so an interrupted batch picks up where it stopped.
+
+One broken or hostile submission never stops the batch: anything that goes
+wrong with it becomes its row's ``error`` status and reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import grader
+from grader.engine import grade
+from grader.errors import GraderError
+from grader.results import SUITES, GradeResult, number
+from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
+from grader.workspace import find_answers
+
+__all__ = [
+    "Row",
+    "add_parser",
+    "answers_hash",
+    "grader_fingerprint",
+    "run",
+    "run_batch",
+    "state_path",
+]
+
+STATE_VERSION = 1
+GRADED = "graded"
+ERROR = "error"
+_SKIP = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})
+
+
+@dataclass
+class Row:
+    """One gradebook line (points as written in the CSV, by part id)."""
+
+    submission: str
+    status: str
+    points: dict[str, str] = field(default_factory=dict)
+    total: str = ""
+    max_score: str = ""
+    reason: str = ""
+
+
+@dataclass
+class BatchSummary:
+    """What one run did: graded now, kept unchanged from the state, and every row.
+
+    ``errors`` names every submission whose row says ``error``, graded now or kept.
+    """
+
+    graded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- hashing
+
+
+def _hash_tree(digest: hashlib._Hash, base: Path, label: str) -> None:
+    for path in sorted(base.rglob("*")):
+        if path.is_file() and not _SKIP & set(path.parts) and path.suffix != ".pyc":
+            digest.update(f"{label}/{path.relative_to(base).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+
+
+def grader_fingerprint(rubric: Rubric, suite: str) -> str:
+    """A hash of everything that decides a grade besides the answer files."""
+    digest = hashlib.sha256(f"batch-state-{STATE_VERSION}|suite={suite}\0".encode())
+    _hash_tree(digest, Path(grader.__file__).resolve().parent, "grader")
+    digest.update((rubric.root / RUBRIC_PATH).read_bytes())
+    _hash_tree(digest, rubric.starter, "starter")
+    _hash_tree(digest, rubric.tests, "tests")
+    return digest.hexdigest()
+
+
+def answers_hash(submission: Path, rubric: Rubric) -> str:
+    """A hash of the submission's answer files, found exactly as the engine finds them."""
+    digest = hashlib.sha256()
+    for part in rubric.parts:
+        for answer in find_answers(submission, part):
+            digest.update(f"{answer.file}\0{answer.reason}\0".encode())
+            if answer.path is None:
+                digest.update(b"<missing>\0")
+            else:
+                digest.update(hashlib.sha256(answer.path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------- state
+
+
+def state_path(csv_path: Path) -> Path:
+    """Where the resume state lives: next to the CSV (``gradebook.csv.state.json``)."""
+    return csv_path.with_name(csv_path.name + ".state.json")
+
+
+def _load_state(path: Path) -> dict[str, dict[str, object]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+        return {}
+    entries = data.get("submissions")
+    return entries if isinstance(entries, dict) else {}
+
+
+def _save_state(path: Path, entries: dict[str, dict[str, object]]) -> None:
+    """Write atomically: an interrupted run leaves the previous state or the new one."""
+    text = json.dumps(
+        {"version": STATE_VERSION, "submissions": entries}, indent=2, sort_keys=True
+    )
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _row_from_state(entry: dict[str, object]) -> Row | None:
+    raw = entry.get("row")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Row(**raw)
+    except TypeError:
+        return None
+
+
+# ----------------------------------------------------------------------------- grading one
+
+
+def _feedback_name(submission: str) -> str:
+    return f"{submission}.md"
+
+
+def _error_feedback(name: str, reason: str) -> str:
+    return (
+        f"## {name}: could not be graded\n\n"
+        f"{reason}\n\n"
+        "Nothing was scored. Check that the answer files are at their paths "
+        "(`homework/...`) and grade again.\n"
+    )
+
+
+def _row_from_result(name: str, result: GradeResult, rubric: Rubric) -> Row:
+    by_id = {part.id: part for part in result.parts}
+    points = {
+        part.id: (str(number(by_id[part.id].score)) if by_id[part.id].graded else "")
+        for part in rubric.parts
+        if part.id in by_id
+    }
+    reason = "; ".join(f"instructor error: {p}" for p in result.problems)
+    return Row(
+        submission=name,
+        status=GRADED,
+        points=points,
+        total=str(number(result.score)),
+        max_score=str(number(result.max_score)),
+        reason=reason,
+    )
+
+
+def _grade_one(
+    submission: Path, rubric: Rubric, suite: str, render_markdown: Callable[[GradeResult], str]
+) -> tuple[Row, str, bool]:
+    """(row, feedback Markdown, cacheable). Never raises."""
+    name = submission.name
+    try:
+        if submission.is_symlink():
+            raise GraderError(f"{name} is a symbolic link, not a submission folder")
+        result = grade(submission, suite=suite, rubric=rubric)
+        return _row_from_result(name, result, rubric), render_markdown(result), True
+    except GraderError as exc:  # could not grade: deterministic, worth remembering
+        reason = " ".join(str(exc).split())
+        return Row(name, ERROR, reason=reason), _error_feedback(name, reason), True
+    except Exception as exc:  # the grader itself failed on this one: retry next run
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+        return Row(name, ERROR, reason=reason), _error_feedback(name, reason), False
+
+
+# ----------------------------------------------------------------------------- the batch
+
+
+def _submissions(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise GraderError(f"no such directory: {directory}")
+    found = [
+        entry
+        for entry in sorted(directory.iterdir(), key=lambda p: p.name)
+        if not entry.name.startswith(".") and (entry.is_dir() or entry.is_symlink())
+    ]
+    return found
+
+
+def _write_csv(path: Path, rows: Iterable[Row], rubric: Rubric) -> None:
+    part_ids = [part.id for part in rubric.parts]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", *part_ids, "total", "max_score", "status", "reason"])
+    for row in sorted(rows, key=lambda r: r.submission):
+        writer.writerow(
+            [
+                row.submission,
+                *(row.points.get(part_id, "") for part_id in part_ids),
+                row.total,
+                row.max_score,
+                row.status,
+                row.reason,
+            ]
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def run_batch(
+    directory: Path,
+    csv_path: Path,
+    *,
+    feedback_dir: Path | None = None,
+    jobs: int = 1,
+    suite: str = "all",
+    rubric: Rubric | None = None,
+    force: bool = False,
+    console: Console | None = None,
+) -> BatchSummary:
+    """Grade every submission folder of ``directory``; write the CSV, feedback and state."""
+    from grader.reports import markdown
+
+    rubric = rubric or load_rubric()
+    if suite not in SUITES:
+        raise GraderError(f"unknown suite {suite!r}: use public, hidden or all")
+    submissions = _submissions(directory)
+    feedback_dir = feedback_dir or csv_path.parent / "feedback"
+    feedback_dir.mkdir(parents=True, exist_ok=True)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    state_file = state_path(csv_path)
+    state = {} if force else _load_state(state_file)
+    fingerprint = grader_fingerprint(rubric, suite)
+
+    summary = BatchSummary()
+    rows: dict[str, Row] = {}
+    to_grade: list[tuple[Path, str]] = []
+    for submission in submissions:
+        try:
+            key = f"{fingerprint}:{answers_hash(submission, rubric)}"
+        except OSError as exc:
+            key = f"{fingerprint}:unreadable:{exc.strerror}"
+        entry = state.get(submission.name) or {}
+        kept = _row_from_state(entry) if entry.get("key") == key else None
+        feedback = feedback_dir / _feedback_name(submission.name)
+        if kept is not None and feedback.is_file():
+            rows[submission.name] = kept
+            summary.skipped.append(submission.name)
+        else:
+            to_grade.append((submission, key))
+
+    new_state = {name: state[name] for name in rows if name in state}
+    lock = threading.Lock()
+    console = console or Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+    )
+    with progress, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        task = progress.add_task("", total=len(to_grade))
+        futures: dict[Future[tuple[Row, str, bool]], tuple[Path, str]] = {
+            pool.submit(_grade_one, submission, rubric, suite, markdown.render): (submission, key)
+            for submission, key in to_grade
+        }
+        for future in as_completed(futures):
+            submission, key = futures[future]
+            row, feedback_text, cacheable = future.result()
+            (feedback_dir / _feedback_name(submission.name)).write_text(
+                feedback_text, encoding="utf-8"
+            )
+            with lock:
+                rows[submission.name] = row
+                summary.graded.append(row.submission)
+                if cacheable:
+                    new_state[submission.name] = {"key": key, "row": asdict(row)}
+                else:
+                    new_state.pop(submission.name, None)
+                _save_state(state_file, new_state)
+            progress.update(task, advance=1, description=f"{row.submission}: {row.status}")
+    _save_state(state_file, new_state)
+    _write_csv(csv_path, rows.values(), rubric)
+    summary.rows = sorted(rows.values(), key=lambda r: r.submission)
+    summary.graded.sort()
+    summary.errors = [row.submission for row in summary.rows if row.status == ERROR]
+    return summary
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``grader batch DIR --out CSV [--jobs N] [--feedback-dir D]``."""
+    parser = subparsers.add_parser(
+        "batch",
+        help="grade a folder of submissions into a CSV gradebook and feedback files",
+        description=(
+            "Grade every subdirectory of DIR (one submission each) in parallel. Writes the "
+            "CSV gradebook, one Markdown feedback file per submission and a resume state "
+            "next to the CSV: a submission whose answer files (and the grader) have not "
+            "changed since its last grade is not graded again. Exit 0: every submission "
+            "graded; 1: some could not be graded (status 'error'); 2: the batch could not run."
+        ),
+    )
+    parser.add_argument("directory", type=Path, metavar="DIR", help="one subdirectory each")
+    parser.add_argument("--out", type=Path, required=True, metavar="CSV", help="gradebook CSV")
+    parser.add_argument(
+        "--jobs", type=_positive_int, default=1, metavar="N",
+        help="submissions graded at the same time (each runs its parts in parallel too); "
+        "default 1",
+    )
+    parser.add_argument(
+        "--feedback-dir", type=Path, metavar="D",
+        help="where the Markdown feedback files go (default: feedback/ next to the CSV)",
+    )
+    parser.add_argument("--suite", choices=SUITES, default="all", help="default: all")
+    parser.add_argument("--force", action="store_true", help="ignore the state: regrade all")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the batch; print a one-line summary per outcome."""
+    summary = run_batch(
+        args.directory,
+        args.out,
+        feedback_dir=args.feedback_dir,
+        jobs=args.jobs,
+        suite=args.suite,
+        force=args.force,
+    )
+    print(
+        f"{len(summary.rows)} submissions: {len(summary.graded)} graded now, "
+        f"{len(summary.skipped)} unchanged (kept), {len(summary.errors)} could not be graded"
+        f" -> {args.out}"
+    )
+    for name in summary.errors:
+        reason = next(r.reason for r in summary.rows if r.submission == name)
+        print(f"  error: {name}: {reason}", file=sys.stderr)
+    return 1 if summary.errors else 0
