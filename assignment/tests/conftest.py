@@ -26,6 +26,7 @@ file: a broken answer file then fails its own tests instead of the collection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import threading
 import time
@@ -189,7 +190,7 @@ class FakeUpstream:
         return sum(len(calls) for calls in self.calls.values())
 
     def _side_effect_for(self, section: str) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
-        async def side_effect(request: httpx.Request) -> httpx.Response:
+        async def side_effect(request: httpx.Request, **_groups: str) -> httpx.Response:
             self.calls[section].append(request)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -208,11 +209,25 @@ class FakeUpstream:
 _hang = hang
 
 
+@contextlib.contextmanager
+def fake_upstream(base_url: str) -> Iterator[FakeUpstream]:
+    """Mock httpx so that ``base_url`` is a fake JSONPlaceholder; nothing else is mocked
+    (a call elsewhere fails, and no request ever reaches the network)."""
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        yield FakeUpstream(base_url=base_url, router=router)
+
+
+@pytest.fixture
+def make_upstream() -> Callable[[str], contextlib.AbstractContextManager[FakeUpstream]]:
+    """``with make_upstream(base_url) as upstream: ...`` for another base URL."""
+    return fake_upstream
+
+
 @pytest.fixture
 def upstream(settings: Any) -> Iterator[FakeUpstream]:
-    """A fake upstream at ``settings.UPSTREAM_API_URL``; anything else is not mocked."""
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
-        yield FakeUpstream(base_url=settings.UPSTREAM_API_URL, router=router)
+    """A fake upstream at ``settings.UPSTREAM_API_URL``."""
+    with fake_upstream(settings.UPSTREAM_API_URL) as fake:
+        yield fake
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,303 @@
+"""Hidden grading tests, part 2 (aggregator): ``GET /api/users/<id>/dashboard/``.
+
+Covers every rule of the contract: the merged shape for any user, the
+configured upstream URL and timeout on one client, 405, the 404 and 502 rules
+for users, a failed posts/todos section becoming ``null`` with a reason
+(``"timeout"`` for a timeout), and an answer in time when an upstream never
+answers. The upstream API is faked with respx: no network.
+"""
+
+import time
+
+import httpx
+import pytest
+
+from grader.feedback import expect
+
+SECTIONS_HINT = (
+    "posts and todos are optional: when one fails, answer 200 with that section null and "
+    "errors[section] a short reason; only a users failure changes the status"
+)
+
+
+def dashboard_url(user_id: int) -> str:
+    return f"/api/users/{user_id}/dashboard/"
+
+
+@pytest.mark.points(2)
+@pytest.mark.asyncio
+async def test_merged_answer_for_other_users(async_client, upstream, read_json, describe):
+    scenarios = [
+        # (user id, post ids in upstream order, todos completed flags, expected posts/todos)
+        (7, [41, 45, 43, 44, 42], [False, True, False], ["post 45", "post 44", "post 43"], 1),
+        (12, [67, 61], [], ["post 67", "post 61"], 0),
+        (3, [], [True, True], [], 2),
+    ]
+    for user_id, post_ids, completed, latest, done in scenarios:
+        upstream.use_defaults(user_id, post_ids=post_ids, completed=completed)
+        response = await async_client.get(dashboard_url(user_id))
+        expected = {
+            "user": {"id": user_id, "name": f"User Number{user_id}",
+                     "email": f"user{user_id}@example.org"},
+            "posts": {"count": len(post_ids), "latest": latest},
+            "todos": {"total": len(completed), "completed": done},
+            "errors": {},
+        }
+        expect(
+            response.status_code == 200 and read_json(response) == expected,
+            expected="the merged JSON for any user id, with fewer than three posts "
+            "(latest = all of them, highest id first), no posts at all (count 0, latest []), "
+            "posts not sorted by the upstream, and no todos",
+            got=f"for a user with {len(post_ids)} post(s) and {len(completed)} todo(s): "
+            f"{describe(response)}",
+            hint="sort the posts by id yourself, highest first, and take at most three; "
+            "use the user id from the URL",
+        )
+
+
+@pytest.mark.points(1.5)
+@pytest.mark.asyncio
+async def test_calls_the_configured_api(async_client, settings, make_upstream, describe):
+    settings.UPSTREAM_API_URL = "https://upstream.grading.test/v2"
+    with make_upstream(settings.UPSTREAM_API_URL) as upstream:
+        upstream.use_defaults(5)
+        response = await async_client.get(dashboard_url(5))
+        calls = {section: upstream.calls[section] for section in ("users", "posts", "todos")}
+    urls = [str(request.url) for requests in calls.values() for request in requests]
+    expect(
+        response.status_code == 200 and all(len(requests) == 1 for requests in calls.values()),
+        expected="one request to each of users, posts and todos under settings.UPSTREAM_API_URL",
+        got=f"{describe(response)}; requests: {urls}",
+        hint="build every URL from settings.UPSTREAM_API_URL (read it when the request comes "
+        "in, never hard-code jsonplaceholder's address)",
+    )
+    params = {
+        section: dict(calls[section][0].url.params) for section in ("posts", "todos")
+    }
+    expect(
+        str(calls["users"][0].url.path).rstrip("/").endswith("/users/5")
+        and params == {"posts": {"userId": "5"}, "todos": {"userId": "5"}},
+        expected="GET {UPSTREAM_API_URL}/users/<id>, /posts?userId=<id> and /todos?userId=<id>",
+        got=f"requests: {urls}",
+        hint="filter posts and todos with the query parameter userId",
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.asyncio
+async def test_one_client_with_the_configured_timeout(
+    async_client, settings, upstream, monkeypatch, describe
+):
+    settings.UPSTREAM_TIMEOUT = 1.7
+    clients = []
+    original_init = httpx.AsyncClient.__init__
+
+    def counting_init(self, *args, **kwargs):
+        clients.append(self)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", counting_init)
+    response = await async_client.get(dashboard_url(1))
+    timeouts = [
+        (request.extensions.get("timeout") or {}).get("read")
+        for requests in upstream.calls.values()
+        for request in requests
+    ]
+    expect(
+        response.status_code == 200 and len(clients) == 1,
+        expected="one httpx.AsyncClient per request, shared by the three calls",
+        got=f"{describe(response)}; {len(clients)} AsyncClient(s) created",
+        hint="open one `async with httpx.AsyncClient(...) as client:` and make the three "
+        "calls on it (one connection pool, one configuration)",
+    )
+    expect(
+        len(timeouts) == 3 and all(timeout == 1.7 for timeout in timeouts),
+        expected="every upstream request uses timeout=settings.UPSTREAM_TIMEOUT",
+        got=f"read timeouts seen by the upstream: {timeouts}",
+        hint="httpx.AsyncClient(timeout=settings.UPSTREAM_TIMEOUT); httpx's own default is 5 s",
+    )
+
+
+@pytest.mark.points(1.5)
+@pytest.mark.asyncio
+async def test_other_methods_answer_405(async_client, upstream, describe):
+    for method in ("post", "put", "delete"):
+        response = await getattr(async_client, method)(dashboard_url(1))
+        expect(
+            response.status_code == 405,
+            expected=f"{method.upper()} on the dashboard answers 405 Method Not Allowed",
+            got=describe(response),
+            hint="only GET is allowed: django.views.decorators.http.require_GET works on "
+            "async views",
+        )
+
+
+@pytest.mark.points(2)
+@pytest.mark.asyncio
+async def test_unknown_user_is_404(async_client, upstream, read_json, describe):
+    upstream.set("users", status=404, json={})
+    response = await async_client.get(dashboard_url(404000))
+    expect(
+        response.status_code == 404 and read_json(response) == {"error": "user not found"},
+        expected='404 with exactly {"error": "user not found"} when the users API answers 404',
+        got=describe(response),
+        hint="check the users response's status code before reading its body",
+    )
+
+
+USERS_FAILURES = {
+    "server_error": dict(status=500, json={"message": "boom"}),
+    "transport_error": dict(error=httpx.ConnectError),
+    "body_not_json": dict(content=b"<html>Bad gateway</html>"),
+    "timeout": dict(hang=True),
+}
+
+
+@pytest.mark.points(0.5)
+@pytest.mark.parametrize("failure", list(USERS_FAILURES))
+@pytest.mark.asyncio
+async def test_users_failure_is_502(failure, async_client, settings, upstream, read_json, describe):
+    settings.UPSTREAM_TIMEOUT = 0.2
+    upstream.set("users", **USERS_FAILURES[failure])
+    response = await async_client.get(dashboard_url(2))
+    body = read_json(response)
+    what = failure.replace("_", " ")
+    expect(
+        response.status_code == 502
+        and isinstance(body, dict)
+        and isinstance(body.get("error"), str)
+        and body["error"].strip(),
+        expected=f'502 with {{"error": "<a reason>"}} when the users API fails ({what})',
+        got=describe(response),
+        hint="without the user there is no dashboard: any users failure other than a 404 "
+        "(non-2xx status, timeout, transport error, a body that is not JSON) answers 502",
+    )
+
+
+SECTION_FAILURES = {
+    "server_error": dict(status=503, json={"message": "unavailable"}),
+    "transport_error": dict(error=httpx.ConnectError),
+    "body_not_json": dict(content=b"not json at all"),
+    "body_not_a_list": dict(json={"id": 1, "title": "one object, not a list"}),
+}
+
+
+@pytest.mark.points(0.375)
+@pytest.mark.parametrize("section", ["posts", "todos"])
+@pytest.mark.parametrize("failure", list(SECTION_FAILURES))
+@pytest.mark.asyncio
+async def test_failed_section_becomes_null(
+    failure, section, async_client, upstream, read_json, describe
+):
+    upstream.use_defaults(4, post_ids=[1, 2, 3, 4], completed=[True, False])
+    upstream.set(section, **SECTION_FAILURES[failure])
+    response = await async_client.get(dashboard_url(4))
+    body = read_json(response)
+    what = failure.replace("_", " ")
+    expect(
+        response.status_code == 200 and isinstance(body, dict),
+        expected=f"200 even when the {section} API fails ({what})",
+        got=describe(response),
+        hint=SECTIONS_HINT,
+    )
+    other = "todos" if section == "posts" else "posts"
+    other_value = (
+        {"total": 2, "completed": 1} if other == "todos"
+        else {"count": 4, "latest": ["post 4", "post 3", "post 2"]}
+    )
+    errors = body.get("errors")
+    expect(
+        body.get(section, "missing") is None
+        and isinstance(errors, dict)
+        and isinstance(errors.get(section), str)
+        and errors[section].strip()
+        and other not in errors,
+        expected=f'"{section}": null and errors["{section}"] a non-empty reason when the '
+        f"{section} API fails ({what}); no error for {other}",
+        got=describe(response),
+        hint=SECTIONS_HINT + "; a JSON body that is not a list is a failure too",
+    )
+    expect(
+        body.get(other) == other_value
+        and body.get("user") == {"id": 4, "name": "User Number4", "email": "user4@example.org"},
+        expected=f"user and {other} are still filled in when only {section} fails",
+        got=describe(response),
+        hint="handle each call's failure on its own (asyncio.gather(..., "
+        "return_exceptions=True) or a try/except around each call)",
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("section", ["posts", "todos"])
+@pytest.mark.asyncio
+async def test_timeout_is_reported_as_timeout(
+    section, async_client, settings, upstream, read_json, describe
+):
+    settings.UPSTREAM_TIMEOUT = 0.2
+    upstream.set(section, hang=True)
+    response = await async_client.get(dashboard_url(1))
+    body = read_json(response)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    expect(
+        response.status_code == 200
+        and isinstance(errors, dict)
+        and body.get(section, "missing") is None
+        and isinstance(errors, dict)
+        and errors.get(section) == "timeout",
+        expected=f'200, "{section}": null and errors["{section}"] exactly "timeout" when the '
+        f"{section} API does not answer within UPSTREAM_TIMEOUT",
+        got=describe(response),
+        hint="catch httpx.TimeoutException (and asyncio's TimeoutError if you use "
+        'asyncio.timeout/wait_for) and report "timeout"',
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("section", ["users", "todos"])
+@pytest.mark.asyncio
+async def test_answers_in_time_when_an_upstream_never_answers(
+    section, async_client, settings, upstream, describe
+):
+    settings.UPSTREAM_TIMEOUT = 0.2
+    upstream.set(section, hang=True)
+    started = time.perf_counter()
+    response = await async_client.get(dashboard_url(1))
+    elapsed = time.perf_counter() - started
+    expected_status = 502 if section == "users" else 200
+    expect(
+        response.status_code == expected_status,
+        expected=f"{expected_status} when the {section} API never answers",
+        got=describe(response),
+        hint="see the timeout rules in INSTRUCTIONS.md, part 2",
+    )
+    expect(
+        elapsed < 0.2 + 0.5 + 1.0,
+        expected="an answer within UPSTREAM_TIMEOUT + 0.5 s even when an upstream never "
+        "answers",
+        got=f"the answer took {elapsed:.2f} s with UPSTREAM_TIMEOUT set to 0.2 s",
+        hint="give the AsyncClient timeout=settings.UPSTREAM_TIMEOUT (read at request time); "
+        "httpx's default is 5 s",
+    )
+
+
+@pytest.mark.points(3)
+@pytest.mark.asyncio
+async def test_calls_overlap_for_any_user_even_when_one_fails(async_client, upstream, describe):
+    upstream.use_defaults(9)
+    upstream.set("todos", status=500, json={})
+    upstream.delay = 0.2
+    response = await async_client.get(dashboard_url(9))
+    expect(
+        response.status_code == 200,
+        expected="200 when only the todos API fails",
+        got=describe(response),
+        hint=SECTIONS_HINT,
+    )
+    expect(
+        upstream.total_calls == 3 and upstream.max_in_flight == 3,
+        expected="the three upstream requests are all in flight at the same time",
+        got=f"{upstream.total_calls} request(s) made, at most {upstream.max_in_flight} "
+        "open at the same time",
+        hint="start all three before awaiting any (asyncio.gather or asyncio.TaskGroup), "
+        "and do not wait for the user before asking for posts and todos",
+    )
