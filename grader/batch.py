@@ -44,6 +44,7 @@ from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
 from grader.workspace import find_answers
 
 __all__ = [
+    "BatchSummary",
     "Row",
     "add_parser",
     "answers_hash",
