@@ -66,7 +66,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     """Check ``args.path``; print the labelled report."""
     console = Console()
-    console.print(f"[bold yellow]{BANNER}[/]")
+    console.print(f"[bold yellow]{BANNER}[/]", soft_wrap=True)
     try:
         result = grade(args.path, suite="public", jobs=args.jobs)
     except GraderError as exc:
@@ -75,5 +75,5 @@ def run(args: argparse.Namespace) -> int:
     terminal.print_result(result, console)
     if args.json is not None:
         args.json.write_text(json_report.render(result), encoding="utf-8")
-    console.print(f"[bold]{footer(result)}[/]")
+    console.print(f"[bold]{footer(result)}[/]", soft_wrap=True)
     return 0 if result.full_marks else 1

@@ -69,9 +69,10 @@ def test_check_on_the_stubs_scores_zero_labelled_public(
     report = tmp_path / "check.json"
     result = run([str(env_dir / "bin" / "grader"), "check", "--json", str(report)], student)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert BANNER in result.stdout
-    assert "public tests" in result.stdout
-    assert "hidden tests grade more than this" in result.stdout
+    output = " ".join(result.stdout.split())  # the terminal may wrap long lines
+    assert BANNER in output
+    assert "public tests" in output
+    assert "hidden tests grade more than this" in output
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["suite"] == "public"
     assert data["score"] == 0 and data["max_score"] > 0
