@@ -8,6 +8,9 @@ binary is on PATH it runs too.
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -232,3 +235,51 @@ def test_ci_services_and_commands() -> None:
     assert any(re.search(r"(^|\s)\.ci/run\b", s) for s in scripts)
     assert any(re.search(r"grader verify\b", s) for s in scripts)
     assert (ROOT / ".ci" / "run").stat().st_mode & 0o111, ".ci/run must be executable"
+
+
+# ---------------------------------------------------------------------------- the grade step, run
+
+
+def run_grade_step(workspace: Path, classroom: dict[str, Any]) -> tuple[int, dict[str, str]]:
+    """Run the workflow's grade script with GitHub's default shell flags; return its outputs."""
+    script = step_by_id(only_job(classroom), "grade")["run"]
+    output, summary = workspace / "github_output", workspace / "step_summary"
+    output.touch()
+    summary.touch()
+    env = {k: v for k, v in os.environ.items() if k != "GRADER_ROOT"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=workspace, env=env,
+        capture_output=True, text=True, timeout=900,
+    )
+    lines = output.read_text(encoding="utf-8").splitlines()
+    outputs = dict(line.split("=", 1) for line in lines if "=" in line)
+    return result.returncode, outputs
+
+
+@pytest.mark.slow
+def test_grade_step_reports_lost_points_without_failing(
+    classroom: dict[str, Any], tmp_path: Path
+) -> None:
+    """The starter loses points (grader exit 1): the step succeeds and hands over a result."""
+    shutil.copytree(ROOT / "starter", tmp_path / "submission")
+    status, outputs = run_grade_step(tmp_path, classroom)
+    assert status == 0, outputs
+    assert outputs["exit_code"] == "1"
+    # What the reporter does with GRADE_RESULTS: base64 -> JSON; the points are the tests' sum.
+    result = json.loads(base64.b64decode(outputs["result"]).decode("utf-8"))
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert result["max_score"] == report["max_score"] > 0
+    assert sum(test["score"] for test in result["tests"]) == report["score"]
+    assert result["status"] in ("fail", "error")
+    assert (tmp_path / "step_summary").read_text(encoding="utf-8").strip()
+
+
+def test_grade_step_fails_when_nothing_can_be_graded(
+    classroom: dict[str, Any], tmp_path: Path
+) -> None:
+    (tmp_path / "submission").mkdir()  # no answer file at all: grader exit 2
+    status, outputs = run_grade_step(tmp_path, classroom)
+    assert status == 2
+    assert outputs.get("exit_code") == "2" and "result" not in outputs
