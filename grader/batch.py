@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import grader
-from grader.engine import grade
+from grader.engine import default_jobs, grade
 from grader.errors import GraderError
 from grader.results import SUITES, GradeResult, number
 from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
@@ -49,6 +49,7 @@ __all__ = [
     "add_parser",
     "answers_hash",
     "grader_fingerprint",
+    "processes_per_submission",
     "run",
     "run_batch",
     "state_path",
@@ -193,14 +194,18 @@ def _row_from_result(name: str, result: GradeResult, rubric: Rubric) -> Row:
 
 
 def _grade_one(
-    submission: Path, rubric: Rubric, suite: str, render_markdown: Callable[[GradeResult], str]
+    submission: Path,
+    rubric: Rubric,
+    suite: str,
+    processes: int,
+    render_markdown: Callable[[GradeResult], str],
 ) -> tuple[Row, str, bool]:
     """(row, feedback Markdown, cacheable). Never raises."""
     name = submission.name
     try:
         if submission.is_symlink():
             raise GraderError(f"{name} is a symbolic link, not a submission folder")
-        result = grade(submission, suite=suite, rubric=rubric)
+        result = grade(submission, suite=suite, rubric=rubric, jobs=processes)
         return _row_from_result(name, result, rubric), render_markdown(result), True
     except GraderError as exc:  # could not grade: deterministic, worth remembering
         reason = " ".join(str(exc).split())
@@ -211,6 +216,16 @@ def _grade_one(
 
 
 # ----------------------------------------------------------------------------- the batch
+
+
+def processes_per_submission(jobs: int) -> int:
+    """Pytest processes each submission may run at once while ``jobs`` are graded together.
+
+    The total stays what one ``grader grade`` uses (``default_jobs``: about twice the
+    cores), so a batch never loads the machine more than a single grade does: the
+    grading tests' timing margins hold however many submissions run side by side.
+    """
+    return max(1, default_jobs(1_000) // max(1, jobs))
 
 
 def _submissions(directory: Path) -> list[Path]:
@@ -287,6 +302,7 @@ def run_batch(
             to_grade.append((submission, key))
 
     new_state = {name: state[name] for name in rows if name in state}
+    processes = processes_per_submission(jobs)
     lock = threading.Lock()
     console = console or Console(stderr=True)
     progress = Progress(
@@ -300,7 +316,9 @@ def run_batch(
     with progress, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         task = progress.add_task("", total=len(to_grade))
         futures: dict[Future[tuple[Row, str, bool]], tuple[Path, str]] = {
-            pool.submit(_grade_one, submission, rubric, suite, markdown.render): (submission, key)
+            pool.submit(
+                _grade_one, submission, rubric, suite, processes, markdown.render
+            ): (submission, key)
             for submission, key in to_grade
         }
         for future in as_completed(futures):
@@ -356,8 +374,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--out", type=Path, required=True, metavar="CSV", help="gradebook CSV")
     parser.add_argument(
         "--jobs", type=_positive_int, default=1, metavar="N",
-        help="submissions graded at the same time (each runs its parts in parallel too); "
-        "default 1",
+        help="submissions graded at the same time (default 1); the pytest processes are "
+        "shared out so the machine is never busier than with one `grader grade`",
     )
     parser.add_argument(
         "--feedback-dir", type=Path, metavar="D",
