@@ -36,7 +36,7 @@ from grader.results import (
     tidy,
 )
 from grader.rubric import Part, Rubric, load_rubric
-from grader.runner import RunOutcome, describe_exit, run_pytest
+from grader.runner import RunOutcome, describe_exit, run_pytest, run_resuming
 from grader.workspace import SUITE_DIRS, TESTS_DIR, Answer, build_workspace, find_answers
 
 
@@ -165,7 +165,7 @@ def _run_part(
         test_files=[part.test_file],
         suite=suite,
     )
-    return run_pytest(
+    return run_resuming(
         workspace,
         paths,
         scratch=scratch,

@@ -37,6 +37,10 @@ import pytest
 from grader.channel import MAX_MESSAGE, ChannelWriter
 
 MARKER = "points"
+WATCHDOG_EXIT = 75
+# pytest-timeout's alarm covers set-up, call and clean-up together: a test still
+# running this long after its limit cannot be stopped from inside.
+WATCHDOG_GRACE = 5.0
 _TIMEOUT = re.compile(r"^Timeout \(>([0-9.]+)s\) from pytest-timeout")
 _PHASES = ("setup", "call", "teardown")
 
@@ -104,6 +108,51 @@ class Reporter:
 
     # -- running -------------------------------------------------------------
 
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        """Say which test runs: if the process dies now, the grader knows whose fault."""
+        self._writer.send({"event": "start", "nodeid": nodeid})
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        """Watch the whole test, set-up and clean-up included.
+
+        pytest-timeout's alarm fires once, and only where a signal can
+        interrupt: a clean-up waiting for a hung thread, or code that ignores
+        SIGALRM, would stall the process until the grader's budget ran out
+        and cost every later test. The watchdog reports this test as a
+        timeout and ends the process; the grader runs the rest afresh.
+        """
+        limit = _test_timeout(item)
+        watchdog = None
+        if limit:
+            watchdog = threading.Timer(
+                limit + WATCHDOG_GRACE, self._expire, args=(item.nodeid, limit)
+            )
+            watchdog.daemon = True
+            watchdog.start()
+        try:
+            return (yield)
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+
+    def _expire(self, nodeid: str, limit: float) -> None:
+        self._writer.send(
+            {
+                "event": "result",
+                "nodeid": nodeid,
+                "outcome": "timeout",
+                "message": f"Your code did not finish within {limit:g} s (this test's time "
+                "limit) and could not be stopped: look for a blocking call in a thread "
+                "(sync_to_async) or an endless loop.",
+                "duration": round(limit + WATCHDOG_GRACE, 4),
+                "line_no": 0,
+            }
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(WATCHDOG_EXIT)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
@@ -118,6 +167,10 @@ class Reporter:
             phase[call.when] = ("skipped", _skip_reason(report))
         else:
             phase[call.when] = self._classify(call.excinfo, call.when)
+            if phase[call.when][0] == "timeout":
+                # The interrupted code may live on in a thread and block the
+                # tests after it: stop here, the grader runs the rest afresh.
+                item.session.shouldstop = "a test timed out"
         return report
 
     @pytest.hookimpl(trylast=True)
@@ -194,6 +247,7 @@ class Reporter:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(self._exitstatus)
+        self._writer.close()
 
 
 def _final(phases: dict[str, tuple[str, str]]) -> tuple[str, str]:
@@ -231,6 +285,18 @@ def _collect_message(report: pytest.CollectReport) -> str:
         tail = report.longreprtext.strip().splitlines()
         text = tail[-1] if tail else "the test file could not be collected"
     return text[:MAX_MESSAGE]
+
+
+def _test_timeout(item: pytest.Item) -> float:
+    """The item's pytest-timeout limit in seconds (0: none)."""
+    marker = item.get_closest_marker("timeout")
+    raw: Any = marker.args[0] if marker is not None and marker.args else None
+    if raw is None:
+        raw = item.config.getoption("timeout", None) or item.config.getini("timeout")
+    try:
+        return max(0.0, float(raw))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _line_no(item: pytest.Item) -> int:

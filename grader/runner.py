@@ -11,6 +11,7 @@ read, and an environment holding no secret.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import signal
@@ -130,10 +131,10 @@ def run_pytest(
     budget: float,
     collect_only: bool = False,
 ) -> RunOutcome:
-    """Run pytest in ``workspace`` and return its records, killing it after ``budget`` s.
+    """Run pytest in ``workspace`` once and return its records, killing it after ``budget`` s.
 
-    ``scratch`` is a private empty directory for the process's home, its
-    output file and the result channel.
+    ``scratch`` is a private directory (created if needed) for the process's
+    home, its output file and the result channel.
     """
     home = scratch / "home"
     home.mkdir(parents=True, exist_ok=True)
@@ -169,6 +170,75 @@ def run_pytest(
     outcome.records = read_records(channel)
     outcome.output = _tail(log)
     return outcome
+
+
+def run_resuming(
+    workspace: Path,
+    test_paths: list[str],
+    *,
+    scratch: Path,
+    test_timeout: float,
+    budget: float,
+) -> RunOutcome:
+    """Run the tests, and run again whatever a crash or a hang left unfinished.
+
+    A test that kills its process (``os._exit``, a segfault, the memory
+    limit) is reported as an ``error`` naming how the process ended; a test
+    that timed out stops its session (the plugin sees to it, since the
+    interrupted code may still hold a thread). Either way the tests after it
+    run in a fresh process, so one bad test costs only its own points. All
+    runs share the one wall-clock ``budget``; a run that starts no test ends
+    the loop.
+    """
+    deadline = time.monotonic() + budget
+    merged = RunOutcome()
+    expected: list[str] | None = None
+    args = list(test_paths)
+    for attempt in itertools.count(1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            merged.timed_out = True
+            break
+        outcome = run_pytest(
+            workspace,
+            args,
+            scratch=scratch / f"run-{attempt}",
+            test_timeout=test_timeout,
+            budget=remaining,
+        )
+        merged.duration += outcome.duration
+        merged.returncode = outcome.returncode
+        merged.output = outcome.output
+        merged.timed_out = outcome.timed_out
+        merged.records += [r for r in outcome.records if r.get("event") != "collected"]
+        if expected is None:
+            collected = outcome.events("collected")
+            if not collected:
+                merged.records += outcome.records
+                break
+            expected = [str(t.get("nodeid")) for t in collected[-1].get("tests", [])]
+            merged.records.insert(0, collected[-1])
+        if outcome.timed_out:
+            break
+        finished = {str(r.get("nodeid")) for r in merged.events("result")}
+        started = [str(r.get("nodeid")) for r in outcome.events("start")]
+        crashed = [n for n in started if n not in finished]
+        for nodeid in crashed:
+            merged.records.append(
+                {
+                    "event": "result",
+                    "nodeid": nodeid,
+                    "outcome": "error",
+                    "message": f"The test process {describe_exit(outcome.returncode)} "
+                    "while this test was running.",
+                    "duration": 0.0,
+                }
+            )
+            finished.add(nodeid)
+        args = [n for n in expected if n not in finished]
+        if not args or not started:
+            break
+    return merged
 
 
 def _kill_group(pgid: int) -> None:
