@@ -38,8 +38,13 @@ def unavailable(reason: str) -> NoReturn:
 def redis_database(db: int = REDIS_TEST_DB) -> Iterator[str]:
     """Yield the URL of an empty Redis database, emptied again afterwards."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db, socket_timeout=2)
+    # No retries: redis-py would otherwise back off for seconds before saying "down".
+    client = redis.Redis(
+        host=REDIS_HOST, port=REDIS_PORT, db=db, socket_timeout=2, retry=Retry(NoBackoff(), 0)
+    )
     try:
         client.ping()
     except redis.RedisError as exc:
