@@ -64,10 +64,11 @@ def renderable(result: GradeResult) -> RenderableType:
 
 
 def _lost(lines: Text, test: TestResult) -> None:
-    lines.append(f"{test.status.upper():8}", style=_STYLE[test.status])
-    lines.append(f" {test.name}  (0 / {number(test.max_score)})\n", style="bold")
+    lines.append(f"{test.status:8}", style=_STYLE[test.status])
+    lines.append(f"{'0 / ' + str(number(test.max_score)):>9}  ")
+    lines.append(f"{test.name}\n", style="bold")
     for line in (test.message or "(no message)").splitlines():
-        lines.append(f"          {line}\n")
+        lines.append(f"    {line}\n")
 
 
 def print_result(result: GradeResult, console: Console | None = None) -> None:
