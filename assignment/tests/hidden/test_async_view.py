@@ -59,15 +59,26 @@ async def test_waits_the_configured_delay(async_client, settings, describe):
 
 
 @pytest.mark.points(1)
-def test_hello_is_an_async_def():
+@pytest.mark.asyncio
+async def test_hello_is_an_async_def(settings):
+    from django.test import RequestFactory
+
     from homework import async_views
 
+    settings.ASYNC_DEMO_DELAY = 0.01
     hello = getattr(async_views, "hello", None)
     expect(
         inspect.iscoroutinefunction(hello),
         expected="homework.async_views.hello is a coroutine function (`async def hello(request)`)",
         got=f"{hello!r}",
         hint="declare the view with `async def`; a sync view would hold a thread while it waits",
+    )
+    response = await hello(RequestFactory().get("/async/"))
+    expect(
+        getattr(response, "status_code", None) == 200,
+        expected="awaiting hello(request) for a GET gives a 200 response",
+        got=f"{response!r}",
+        hint="return a JsonResponse from the view",
     )
 
 
