@@ -11,17 +11,31 @@ is gone, at most ``MAX_BYTES`` of it.
 
 Every detail of the channel lives in this module so that it can be hardened
 in one place.
+
+Signed records (``open_signed_channel``): the grader also hands the child a
+pipe holding a fresh random key (and the digests of the grading files); the
+child reads it, closes it, and writes each record as ``<HMAC> <JSON>`` with a
+sequence number. The grader keeps only lines signed with the key, in
+sequence, once each: a line written to the descriptor by anyone who does not
+hold the key, a replayed line or a second result for the same test is an
+integrity problem. The key lives only in the child's memory, so code in the
+same process can in principle still find it (see ``grader/SECURITY.md``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ENV_VAR = "GRADER_CHANNEL_FD"
 MAX_BYTES = 8 * 1024 * 1024
@@ -31,8 +45,12 @@ MAX_MESSAGE = 4000
 class ChannelWriter:
     """The child's end: writes one JSON line per record, unbuffered."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, key: bytes | None = None, payload: Any = None) -> None:
         self._fd = fd
+        self._key = key
+        self._seq = 0
+        self.payload = payload  # what the grader sent with the key (file digests)
+        self._lock = threading.Lock()  # the plugin's watchdog writes from a thread
 
     @classmethod
     def from_environment(cls) -> ChannelWriter | None:
@@ -40,24 +58,40 @@ class ChannelWriter:
         raw = os.environ.pop(ENV_VAR, None)
         if raw is None:
             return None
+        channel_fd, _, key_fd = raw.partition(",")
         try:
-            inherited = int(raw)
+            inherited = int(channel_fd)
             private = os.dup(inherited)  # dup() gives a non-inheritable descriptor
             os.close(inherited)
         except (ValueError, OSError):
             return None
-        return cls(private)
+        if not key_fd:
+            return cls(private)
+        key, payload = _read_key(key_fd)
+        return cls(private, key, payload)
 
     def send(self, record: dict[str, Any]) -> None:
-        """Write ``record`` as one line; a closed channel is ignored."""
-        data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode()
-        view = memoryview(data)
-        try:
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
-        except OSError:
-            pass
+        """Write ``record`` as one line, signed if there is a key; a closed channel is ignored."""
+        with self._lock:  # numbering and writing together: lines stay in sequence
+            if self._key is None:
+                data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode()
+            else:
+                self._seq += 1
+                body = json.dumps({**record, "seq": self._seq}, ensure_ascii=False, default=str)
+                mac = hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
+                data = f"{mac} {body}\n".encode()
+            view = memoryview(data)
+            try:
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Close the descriptor (the grader reads the file once the process is gone)."""
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
 
 
 @contextmanager
@@ -73,7 +107,8 @@ def open_channel(directory: Path) -> Iterator[tuple[int, Path]]:
     try:
         yield fd, Path(name)
     finally:
-        os.close(fd)
+        with contextlib.suppress(OSError):  # the child may share and close it in-process
+            os.close(fd)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -92,3 +127,101 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         if isinstance(record, dict) and isinstance(record.get("event"), str):
             records.append(record)
     return records
+
+
+def _read_key(key_fd: str) -> tuple[bytes | None, Any]:
+    """The key and payload from the grader's pipe (closed after reading)."""
+    try:
+        fd = int(key_fd)
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        os.close(fd)
+        first, _, rest = b"".join(chunks).partition(b"\n")
+        return bytes.fromhex(first.decode()), json.loads(rest) if rest.strip() else None
+    except (ValueError, OSError):
+        return b"", None  # an empty key signs nothing the grader accepts
+
+
+class SignedChannel(NamedTuple):
+    """The parent's end of a signed channel (see ``open_signed_channel``)."""
+
+    fds: tuple[int, int]  # give both to the child with ``pass_fds``
+    env_value: str  # the value of ``$GRADER_CHANNEL_FD``
+    path: Path
+    key: bytes
+
+
+@contextmanager
+def open_signed_channel(directory: Path, payload: Any = None) -> Iterator[SignedChannel]:
+    """Like ``open_channel``, plus a pipe holding a fresh key and ``payload``.
+
+    Read the records with ``read_signed(channel.path, channel.key)`` once the
+    child is gone.
+    """
+    key = secrets.token_bytes(32)
+    read_end, write_end = os.pipe()
+    try:
+        data = key.hex().encode() + b"\n" + json.dumps(payload).encode()
+        os.set_blocking(write_end, False)
+        os.write(write_end, data)  # small (a key and a few digests): fits the pipe
+    finally:
+        os.close(write_end)
+    try:
+        with open_channel(directory) as (fd, path):
+            yield SignedChannel((fd, read_end), f"{fd},{read_end}", path, key)
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(read_end)
+
+
+def read_signed(path: Path, key: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records signed with ``key``, in sequence, and the integrity problems found.
+
+    A problem is a line without a valid signature (written to the descriptor
+    by code that does not hold the key), a record out of sequence or
+    repeated (replayed, or written by a forked copy of the process), or a
+    second result for a test that already has one. The problems are for the
+    instructor; the records kept are the first, genuine ones.
+    """
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES)
+    except OSError:
+        return [], []
+    records: list[dict[str, Any]] = []
+    problems: list[str] = []
+    unsigned = repeated = 0
+    expected_seq = 1
+    results: set[str] = set()
+    for line in data.splitlines():
+        mac, _, body = line.partition(b" ")
+        good = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+        if not hmac.compare_digest(mac, good):
+            unsigned += 1
+            continue
+        record = json.loads(body)
+        if record.get("seq") != expected_seq:
+            repeated += 1
+            continue
+        expected_seq += 1
+        if record.get("event") == "result":
+            nodeid = str(record.get("nodeid"))
+            if nodeid in results:
+                problems.append(f"two results for {nodeid}")
+                continue
+            results.add(nodeid)
+        if record.get("event") == "tampered":
+            problems.append("the grading process found changes: " + str(record.get("what")))
+        records.append(record)
+    if unsigned:
+        problems.append(
+            f"{unsigned} line(s) in the result channel were not written by the grader's plugin "
+            "(something wrote to its file descriptor)"
+        )
+    if repeated:
+        problems.append(
+            f"{repeated} record(s) arrived out of sequence or twice "
+            "(replayed lines, or a forked copy of the test process reporting)"
+        )
+    return records, problems

@@ -4,7 +4,13 @@
 
 Limits are set here, in the child itself, rather than in a ``preexec_fn``
 (which is unsafe when the grader runs parts from several threads). Nothing
-from the workspace is imported before the limits are in place.
+from the workspace is imported before the limits are in place: first the
+process joins its pids cgroup (``--cgroup``) or takes an NPROC limit
+(``--nproc``, see ``grader.containment``), then the memory and file limits,
+then it takes the result channel and its key out of the environment, and
+only then imports pytest, which imports the student's code. So no answer
+file ever runs while the channel's descriptor is still named in
+``os.environ`` or its key is still in the pipe.
 """
 
 from __future__ import annotations
@@ -12,6 +18,10 @@ from __future__ import annotations
 import argparse
 import resource
 import sys
+from pathlib import Path
+
+from grader import containment
+from grader.channel import ChannelWriter
 
 
 def _limit(kind: int, value: int) -> None:
@@ -26,8 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader.launch")
     parser.add_argument("--memory", type=int, required=True, help="address-space limit, bytes")
     parser.add_argument("--file-size", type=int, required=True, help="largest file, bytes")
+    parser.add_argument("--cgroup", type=Path, help="join this pids cgroup first")
+    parser.add_argument("--nproc", type=int, help="RLIMIT_NPROC (tasks of this user)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    if args.cgroup is not None:
+        containment.join(args.cgroup)
+    if args.nproc is not None:
+        containment.limit_processes(args.nproc)
     _limit(resource.RLIMIT_AS, args.memory)
     _limit(resource.RLIMIT_FSIZE, args.file_size)
     _limit(resource.RLIMIT_CORE, 0)
@@ -35,9 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     if pytest_args[:1] == ["--"]:
         pytest_args = pytest_args[1:]
 
+    writer = ChannelWriter.from_environment()
+
     import pytest
 
-    return int(pytest.main(pytest_args))
+    from grader.pytest_plugin import ChannelPlugin
+
+    plugins: list[object] = [ChannelPlugin(writer)] if writer is not None else []
+    return int(pytest.main(pytest_args, plugins=plugins))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 
 from grader.channel import MAX_MESSAGE, ChannelWriter
+from grader.guard import Guard, changed_files
 
 MARKER = "points"
 WATCHDOG_EXIT = 75
@@ -43,6 +44,11 @@ WATCHDOG_EXIT = 75
 WATCHDOG_GRACE = 5.0
 _TIMEOUT = re.compile(r"^Timeout \(>([0-9.]+)s\) from pytest-timeout")
 _PHASES = ("setup", "call", "teardown")
+TESTS_FOLDER = "grading_tests"
+TAMPERED = (
+    "Your code changed the test framework, the grader or the grading tests while they ran "
+    "({what}): this test cannot count. Your instructor is told; remove that code."
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,6 +59,22 @@ def pytest_configure(config: pytest.Config) -> None:
     writer = ChannelWriter.from_environment()
     if writer is not None:
         config.pluginmanager.register(Reporter(writer, config.rootpath), "grader-reporter")
+
+
+class ChannelPlugin:
+    """Registers the reporter for a channel taken before pytest started.
+
+    ``grader.launch`` takes the channel (and its key) out of the environment
+    before importing pytest, so no student code ever sees it, and hands it
+    to pytest as this plugin object.
+    """
+
+    def __init__(self, writer: ChannelWriter) -> None:
+        self._writer = writer
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Start reporting (the rootdir is known only now)."""
+        config.pluginmanager.register(Reporter(self._writer, config.rootpath), "grader-reporter")
 
 
 def marker_points(item: pytest.Item) -> tuple[float | None, str]:
@@ -77,6 +99,14 @@ class Reporter:
         self._phases: dict[str, dict[str, tuple[str, str]]] = {}
         self._durations: dict[str, float] = {}
         self._exitstatus = 0
+        # Taken before any answer file is imported; bound methods are used
+        # so that replacing a class attribute later does not reach them.
+        self._rootpath = rootpath
+        self._guard = Guard()
+        self._guard.watch_framework()
+        self._changed = self._guard.changed
+        self._send = writer.send
+        self._tampered: list[str] = []
 
     # -- collection ----------------------------------------------------------
 
@@ -92,6 +122,13 @@ class Reporter:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Every test that will run, with its points, before the first one starts."""
+        expected = getattr(self._writer, "payload", None)
+        if isinstance(expected, dict) and isinstance(expected.get("digests"), dict):
+            self._note_tampering(
+                f"grading file {name} changed"
+                for name in changed_files(self._rootpath, expected["digests"])
+            )
+        self._guard.watch_modules(self._rootpath / TESTS_FOLDER)
         tests = []
         for item in session.items:
             points, problem = marker_points(item)
@@ -171,7 +208,17 @@ class Reporter:
                 # The interrupted code may live on in a thread and block the
                 # tests after it: stop here, the grader runs the rest afresh.
                 item.session.shouldstop = "a test timed out"
+        self._note_tampering(f"{name} was replaced" for name in self._changed())
+        if self._tampered:
+            phase[call.when] = ("error", TAMPERED.format(what=self._tampered[0]))
         return report
+
+    def _note_tampering(self, found: Any) -> None:
+        """Tell the grader (once per finding) that the grading machinery was changed."""
+        new = [what for what in found if what not in self._tampered]
+        if new:
+            self._tampered += new
+            self._send({"event": "tampered", "what": new})
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -229,6 +276,7 @@ class Reporter:
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Remember how the session ended; the grader learns it from the channel."""
+        self._note_tampering(f"{name} was replaced" for name in self._changed())
         self._exitstatus = int(exitstatus)
         self._writer.send({"event": "finish", "exitstatus": self._exitstatus})
 

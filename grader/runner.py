@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.channel import ENV_VAR, open_channel, read_records
+from grader.channel import ENV_VAR, open_signed_channel, read_signed
+from grader.containment import contain
+from grader.guard import digests
+from grader.workspace import TESTS_DIR
 
 # Module paths of the plugins (their pytest11 entry points), not package names:
 # ``-p pytest_django`` would register the package, whose __init__ has no hooks.
@@ -59,6 +62,7 @@ class RunOutcome:
     timed_out: bool = False
     duration: float = 0.0
     output: str = ""
+    integrity: list[str] = field(default_factory=list)  # for the instructor (channel.read_signed)
 
     def events(self, name: str) -> list[dict[str, Any]]:
         """The records of one kind (``collected``, ``result``, ``finish``...)."""
@@ -86,9 +90,14 @@ def child_environment(home: Path) -> dict[str, str]:
 
 
 def pytest_command(
-    workspace: Path, test_paths: list[str], *, test_timeout: float, collect_only: bool = False
+    workspace: Path,
+    test_paths: list[str],
+    *,
+    test_timeout: float,
+    collect_only: bool = False,
+    launch_args: list[str] | None = None,
 ) -> list[str]:
-    """The full command line of one grading process."""
+    """The full command line of one grading process (``launch_args``: process bounds)."""
     command = [
         sys.executable,
         "-m",
@@ -97,6 +106,7 @@ def pytest_command(
         str(MEMORY_LIMIT),
         "--file-size",
         str(FILE_SIZE_LIMIT),
+        *(launch_args or []),
         "--",
         "-c",
         str(workspace / "pytest.ini"),
@@ -130,23 +140,38 @@ def run_pytest(
     test_timeout: float,
     budget: float,
     collect_only: bool = False,
+    expected_files: dict[str, str] | None = None,
 ) -> RunOutcome:
     """Run pytest in ``workspace`` once and return its records, killing it after ``budget`` s.
 
     ``scratch`` is a private directory (created if needed) for the process's
-    home, its output file and the result channel.
+    home, its output file and the result channel. ``expected_files``: the
+    digests of the grading files (``grading_files``), checked by the plugin
+    after collection; taken from the workspace now when not given. The
+    channel is signed (``channel.read_signed``) and the process bounded by
+    ``grader.containment``; what looked forged is in ``RunOutcome.integrity``.
     """
     home = scratch / "home"
     home.mkdir(parents=True, exist_ok=True)
     env = child_environment(home)
-    command = pytest_command(
-        workspace, test_paths, test_timeout=test_timeout, collect_only=collect_only
-    )
+    if expected_files is None:
+        expected_files = grading_files(workspace)
     log = scratch / "output.log"
     outcome = RunOutcome()
     started = time.monotonic()
-    with open_channel(scratch) as (fd, channel), log.open("wb") as output:
-        env[ENV_VAR] = str(fd)
+    with (
+        contain() as bound,
+        open_signed_channel(scratch, {"digests": expected_files}) as channel,
+        log.open("wb") as output,
+    ):
+        command = pytest_command(
+            workspace,
+            test_paths,
+            test_timeout=test_timeout,
+            collect_only=collect_only,
+            launch_args=bound.launch_args(),
+        )
+        env[ENV_VAR] = channel.env_value
         process = subprocess.Popen(
             command,
             cwd=workspace,
@@ -154,7 +179,7 @@ def run_pytest(
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
-            pass_fds=(fd,),
+            pass_fds=channel.fds,
             start_new_session=True,
         )
         try:
@@ -162,14 +187,22 @@ def run_pytest(
         except subprocess.TimeoutExpired:
             outcome.timed_out = True
             _kill_group(process.pid)
+            bound.kill_all()
             outcome.returncode = process.wait()
         finally:
-            # Whatever the student's code started in the group goes too.
+            # Whatever the student's code started in the group (and cgroup) goes too.
             _kill_group(process.pid)
+            bound.kill_all()
     outcome.duration = time.monotonic() - started
-    outcome.records = read_records(channel)
+    outcome.records, outcome.integrity = read_signed(channel.path, channel.key)
     outcome.output = _tail(log)
     return outcome
+
+
+def grading_files(workspace: Path) -> dict[str, str]:
+    """Digests of the workspace's grading tests and pytest.ini, relative to ``workspace``."""
+    files = [workspace / "pytest.ini", *sorted((workspace / TESTS_DIR).rglob("*.py"))]
+    return digests(workspace, [f for f in files if f.is_file()])
 
 
 def run_resuming(
@@ -192,6 +225,9 @@ def run_resuming(
     """
     deadline = time.monotonic() + budget
     merged = RunOutcome()
+    # Taken once, before any student code ran in this workspace: a run that
+    # rewrites the tests cannot make the runs after it trust its version.
+    expected_files = grading_files(workspace)
     expected: list[str] | None = None
     args = list(test_paths)
     for attempt in itertools.count(1):
@@ -205,7 +241,9 @@ def run_resuming(
             scratch=scratch / f"run-{attempt}",
             test_timeout=test_timeout,
             budget=remaining,
+            expected_files=expected_files,
         )
+        merged.integrity += outcome.integrity
         merged.duration += outcome.duration
         merged.returncode = outcome.returncode
         merged.output = outcome.output
