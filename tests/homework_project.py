@@ -21,18 +21,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from grader.rubric import load_rubric
+
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "starter"
 SOLUTION = ROOT / "assignment" / "solution"
-# Every answer file, as the rubric names them.
-ANSWER_FILES = (
-    "homework/async_views.py",
-    "homework/aggregator.py",
-    "homework/db_views.py",
-    "homework/tasks.py",
-    "homework/schedule.py",
-    "homework/middleware.py",
-)
+# Every answer file, from the one source of them (the rubric).
+ANSWER_FILES = tuple(file for part in load_rubric().parts for file in part.files)
 # Environment variables that would change what the project does.
 PROJECT_VARIABLES = (
     "DATABASE_URL",
