@@ -24,7 +24,9 @@ def run_daily_stats(request: HttpRequest) -> JsonResponse:
         except ValueError:
             return JsonResponse({"error": "the body is not valid JSON"}, status=400)
         if not isinstance(body, dict):
-            return JsonResponse({"error": 'the body must be an object like {"date": "2025-01-31"}'}, status=400)
+            return JsonResponse(
+                {"error": 'the body must be an object like {"date": "2025-01-31"}'}, status=400
+            )
         day = body.get("date")
         if day is not None:
             try:
@@ -32,7 +34,9 @@ def run_daily_stats(request: HttpRequest) -> JsonResponse:
                     raise ValueError
                 datetime.date.fromisoformat(day)
             except ValueError:
-                return JsonResponse({"error": "date must be a real date written YYYY-MM-DD"}, status=400)
+                return JsonResponse(
+                    {"error": "date must be a real date written YYYY-MM-DD"}, status=400
+                )
 
     # Imported here so that a broken tasks.py breaks only this view.
     from .tasks import compute_daily_stats

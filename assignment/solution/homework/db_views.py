@@ -50,7 +50,9 @@ async def tasks(request: HttpRequest) -> HttpResponse:
         except ValueError:
             return JsonResponse({"error": "the body is not valid JSON"}, status=400)
         if not isinstance(body, dict):
-            return JsonResponse({"error": 'the body must be an object like {"title": "..."}'}, status=400)
+            return JsonResponse(
+                {"error": 'the body must be an object like {"title": "..."}'}, status=400
+            )
         title = body.get("title")
         if not isinstance(title, str):
             return JsonResponse({"error": "title is required and must be a string"}, status=400)

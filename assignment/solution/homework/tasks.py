@@ -35,7 +35,9 @@ def compute_daily_stats(day: str | None = None) -> dict:
     date = parse_day(day)
     zone = ZoneInfo(settings.TIME_ZONE)
     start = datetime.datetime.combine(date, datetime.time.min, tzinfo=zone)
-    end = datetime.datetime.combine(date + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(
+        date + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+    )
 
     created = Task.objects.filter(created_at__gte=start, created_at__lt=end).count()
     completed = Task.objects.filter(completed_at__gte=start, completed_at__lt=end).count()
