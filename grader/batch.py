@@ -58,7 +58,10 @@ __all__ = [
 STATE_VERSION = 1
 GRADED = "graded"
 ERROR = "error"
-_SKIP = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})
+# What never decides a grade: caches and run-time droppings (a local database, Celery's
+# filesystem broker) that the engine leaves out of its workspaces too.
+_SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".celery"})
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".log", ".sqlite3")
 
 
 @dataclass
@@ -91,8 +94,13 @@ class BatchSummary:
 
 def _hash_tree(digest: hashlib._Hash, base: Path, label: str) -> None:
     for path in sorted(base.rglob("*")):
-        if path.is_file() and not _SKIP & set(path.parts) and path.suffix != ".pyc":
-            digest.update(f"{label}/{path.relative_to(base).as_posix()}\0".encode())
+        relative = path.relative_to(base)
+        if (
+            path.is_file()
+            and not _SKIP_DIRS & set(relative.parts)
+            and not path.name.endswith(_SKIP_SUFFIXES)
+        ):
+            digest.update(f"{label}/{relative.as_posix()}\0".encode())
             digest.update(path.read_bytes())
             digest.update(b"\0")
 
