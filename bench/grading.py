@@ -1,0 +1,307 @@
+"""How fast the grader grades, against the two ways one could do without it.
+
+* ``grade``: ``grader grade`` on the reference, a fresh process each time (what
+  a student's CI run or an instructor pays: imports, the manifest, one pytest
+  process per part in its own workspace, run in parallel).
+* ``plain``: the floor — one ordinary pytest session over the same test files
+  in one workspace holding every reference answer, with the same plugins and
+  options but no isolation between parts.
+* ``per_test``: the old one-command-per-test autograding style — one pytest
+  process per test, one after another. One pass sums N process times, which
+  already averages the noise; ``per_test_runs`` repeats it.
+* ``batch``: seconds per submission over ``batch_size`` submissions (reference
+  copies with each mutant in turn), through ``grader batch`` when it exists,
+  else ``grade()`` from a thread pool.
+* ``hanging``: a submission whose ``hello`` never returns (``while True: pass``),
+  graded whole: its wall time against the rubric's ``part_timeout``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import project
+from bench.targets import Target
+
+HANGING_VIEW = '''"""bench: an async view that never returns and never yields (blocks the loop)."""
+
+from django.http import HttpRequest, HttpResponse
+
+
+async def hello(request: HttpRequest) -> HttpResponse:
+    while True:
+        pass
+'''
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    """Repetitions and sizes; ``quick()`` is the smoke-test size."""
+
+    runs: int = 5
+    per_test_runs: int = 1
+    batch_size: int = 50
+    batch_jobs: int = 0  # submissions at once (0: as many as the machine has cores)
+    hanging_runs: int = 3
+    # Smaller budgets for --quick, so a hang costs seconds (None: the rubric's).
+    test_timeout: float | None = None
+    part_timeout: float | None = None
+    per_test_limit: int | None = None  # --quick: only the first N tests
+    parts: tuple[str, ...] = ()  # --quick: grade only these parts (empty: every part)
+
+    @classmethod
+    def quick(cls) -> GradingConfig:
+        return cls(runs=1, batch_size=2, hanging_runs=1, test_timeout=1.0, part_timeout=10.0,
+                   per_test_limit=2, parts=("async_view",))
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def grade_command(submission: Path, report: Path, parts: tuple[str, ...] = ()) -> list[str]:
+    """``grader grade`` as a user runs it (``--json`` to check the score)."""
+    command = [sys.executable, "-m", "grader.cli", "grade", str(submission), "--json",
+               str(report)]
+    for part in parts:
+        command += ["--part", part]
+    return command
+
+
+def run_grade(submission: Path, scratch: Path, parts: tuple[str, ...] = (),
+              env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Grade in a fresh process; the JSON report (exit 2 raises: that is not a grade)."""
+    report = scratch / "grade.json"
+    result = subprocess.run(grade_command(submission, report, parts), capture_output=True,
+                            text=True, timeout=900, env=env)
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"grader grade {submission} exited {result.returncode}: "
+                           f"{result.stderr.strip()[-500:]}")
+    data: dict[str, Any] = json.loads(report.read_text())
+    return data
+
+
+def reference_submission(dest: Path, overrides: dict[str, str] | None = None,
+                         extra: dict[str, Path] | None = None) -> Path:
+    """A submission directory: the reference's answer files, then ``extra``/``overrides``."""
+    for rel, source in {**project.submission_files(project.REFERENCE), **(extra or {})}.items():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest / rel)
+    for rel, text in (overrides or {}).items():
+        (dest / rel).write_text(text)
+    return dest
+
+
+PlainSession = tuple[Path, list[str], list[str], dict[str, str]]
+
+
+@contextlib.contextmanager
+def plain_workspace(scratch: Path, parts: tuple[str, ...]) -> Iterator[PlainSession]:
+    """One workspace with every reference answer and every test: (ws, paths, argv, env)."""
+    from grader.rubric import load_rubric
+    from grader.runner import PLUGINS, child_environment
+    from grader.workspace import build_workspace
+
+    rubric = load_rubric(project.REPO_ROOT)
+    ws = scratch / "plain"
+    chosen = [p for p in rubric.parts if not parts or p.id in parts]
+    paths = build_workspace(rubric, ws, answers=project.submission_files(project.REFERENCE),
+                            test_files=[p.test_file for p in chosen], suite="all")
+    argv = [sys.executable, "-m", "pytest", "-c", str(ws / "pytest.ini"), "--rootdir", str(ws),
+            "-p", "no:cacheprovider"]
+    for plugin in PLUGINS:
+        argv += ["-p", plugin]
+    argv += ["--assert=plain", "--import-mode=importlib", "--disable-socket",
+             "--allow-unix-socket", f"--timeout={rubric.test_timeout:g}", "-q", "--no-header"]
+    home = scratch / "home"
+    home.mkdir()
+    yield ws, paths, argv, child_environment(home)
+
+
+def collect_ids(ws: Path, paths: list[str], argv: list[str], env: dict[str, str]) -> list[str]:
+    out = subprocess.run([*argv, "--collect-only", *paths], cwd=ws, env=env,
+                         capture_output=True, text=True, timeout=300)
+    ids = [line.strip() for line in out.stdout.splitlines() if "::" in line]
+    if not ids:
+        raise RuntimeError(f"collected no test in the plain workspace:\n{out.stdout[-2000:]}")
+    return ids
+
+
+def pytest_once(ws: Path, argv: list[str], env: dict[str, str], targets: list[str]) -> None:
+    """One pytest process; exit 0 (all passed) or 1 (some failed) are both a completed run."""
+    result = subprocess.run([*argv, *targets], cwd=ws, env=env, capture_output=True, text=True,
+                            timeout=900)
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"pytest exited {result.returncode}:\n{result.stdout[-2000:]}")
+
+
+def each_alone(ws: Path, argv: list[str], env: dict[str, str], ids: list[str]) -> None:
+    """One pytest process per test id, one after another (old-style autograding)."""
+    for test in ids:
+        pytest_once(ws, argv, env, [test])
+
+
+def batch_seconds(submissions: list[Path], jobs: int, scratch: Path,
+                  parts: tuple[str, ...] = ()) -> tuple[float, str]:
+    """Wall time to grade every submission (all in one folder), and how it was done.
+
+    ``grader batch`` when it is installed (a fresh gradebook, ``--force``: no
+    resumed rows); else, or when only some ``parts`` are graded (``--quick``:
+    ``grader batch`` grades every part), ``grade()`` from ``jobs`` threads.
+    """
+    folder = submissions[0].parent
+    if importlib.util.find_spec("grader.batch") is not None and not parts:
+        gradebook = scratch / "batch-out" / "gradebook.csv"
+        command = [sys.executable, "-m", "grader.cli", "batch", str(folder), "--out",
+                   str(gradebook), "--jobs", str(jobs), "--force"]
+        started = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+        elapsed = time.perf_counter() - started
+        with gradebook.open(newline="") as stream:
+            rows = list(csv.DictReader(stream))
+        graded = sum(1 for row in rows if row.get("status") == "graded")
+        if result.returncode not in (0, 1) or graded != len(submissions):
+            raise RuntimeError(f"grader batch graded {graded}/{len(submissions)} (exit "
+                               f"{result.returncode}): {result.stderr.strip()[-500:]}")
+        return elapsed, f"grader batch --jobs {jobs}"
+    from grader.engine import grade
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(lambda sub: grade(sub, parts=parts or None), submissions))
+    only = f" (parts {', '.join(parts)})" if parts else ""
+    return time.perf_counter() - started, f"grader.engine.grade in {jobs} threads{only}"
+
+
+def run_grading(config: GradingConfig, submission: Path | None,
+                log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every grading-speed measurement; the JSON-ready figures."""
+    from grader.rubric import load_rubric
+
+    rubric = load_rubric(project.REPO_ROOT)
+    rows: list[dict[str, Any]] = []
+    figures: dict[str, Any] = {"config": asdict(config)}
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        scratch = Path(tmp)
+        target = submission or project.REFERENCE
+        grade_times, scores = [], set()
+        for run in range(config.runs):
+            log(f"grade {run + 1}/{config.runs}: grader grade {target}")
+            started = time.perf_counter()
+            data = run_grade(target, scratch, config.parts)
+            grade_times.append(time.perf_counter() - started)
+            scores.add((data["score"], data["max_score"]))
+        figures["grade"] = {"seconds": grade_times, "median_s": statistics.median(grade_times),
+                            "scores": sorted(scores)}
+        rows.append({"label": f"grader grade {'submission' if submission else 'reference'}",
+                     "seconds": figures["grade"]["median_s"], "runs": config.runs,
+                     "notes": "score " + ", ".join(f"{s:g}/{m:g}" for s, m in sorted(scores))})
+
+        with plain_workspace(scratch, config.parts) as (ws, paths, argv, env):
+            plain_times = []
+            for run in range(config.runs):
+                log(f"plain pytest {run + 1}/{config.runs}")
+                plain_times.append(timed(lambda: pytest_once(ws, argv, env, paths)))
+            ids = collect_ids(ws, paths, argv, env)
+            if config.per_test_limit is not None:
+                ids = ids[: config.per_test_limit]
+            per_test_times = []
+            for run in range(config.per_test_runs):
+                log(f"one process per test ({len(ids)} tests) {run + 1}/{config.per_test_runs}")
+                per_test_times.append(timed(lambda: each_alone(ws, argv, env, ids)))
+        figures["plain"] = {"seconds": plain_times, "median_s": statistics.median(plain_times)}
+        figures["per_test"] = {"seconds": per_test_times, "tests": len(ids),
+                               "median_s": statistics.median(per_test_times)}
+        rows += [
+            {"label": "one plain pytest session (floor, no isolation)",
+             "seconds": figures["plain"]["median_s"], "runs": config.runs},
+            {"label": f"one process per test ({len(ids)} processes, in turn)",
+             "seconds": figures["per_test"]["median_s"], "runs": config.per_test_runs},
+        ]
+
+        batch_dir = scratch / "batch"
+        variants = [None, *sorted(p for p in project.MUTANTS.iterdir() if p.is_dir())] \
+            if project.MUTANTS.is_dir() else [None]
+        submissions = []
+        for i in range(config.batch_size):
+            variant = variants[i % len(variants)]
+            extra = {} if variant is None else {
+                str(f.relative_to(variant)): f for f in (variant / "homework").glob("*.py")}
+            submissions.append(reference_submission(batch_dir / f"s{i:03d}", extra=extra))
+        jobs = config.batch_jobs or os.cpu_count() or 1
+        log(f"batch of {len(submissions)} submissions")
+        batch_total, how = batch_seconds(submissions, jobs, scratch, config.parts)
+        figures["batch"] = {"submissions": len(submissions), "total_s": batch_total,
+                            "per_submission_s": batch_total / len(submissions), "how": how}
+        rows.append({"label": f"batch: seconds per submission ({len(submissions)})",
+                     "seconds": figures["batch"]["per_submission_s"], "runs": 1, "notes": how})
+
+        hang = reference_submission(scratch / "hanging",
+                                    overrides={"homework/async_views.py": HANGING_VIEW})
+        budget = config.part_timeout or rubric.part_timeout
+        hang_env: dict[str, str] | None = None
+        if config.part_timeout is not None:
+            hang_env = _quick_rubric_env(rubric.root, scratch, config)
+        hang_times = []
+        for run in range(config.hanging_runs):
+            log(f"hanging part {run + 1}/{config.hanging_runs} (budget {budget:g} s)")
+            started = time.perf_counter()
+            run_grade(hang, scratch, config.parts, hang_env)
+            hang_times.append(time.perf_counter() - started)
+        figures["hanging"] = {"seconds": hang_times, "median_s": statistics.median(hang_times),
+                              "part_timeout_s": budget}
+        rows.append({"label": f"submission with a hanging part (budget {budget:g} s)",
+                     "seconds": figures["hanging"]["median_s"], "runs": config.hanging_runs})
+    figures["rows"] = rows
+    return figures
+
+
+def _quick_rubric_env(root: Path, scratch: Path, config: GradingConfig) -> dict[str, str]:
+    """A copy of the assignment with smaller budgets, via ``GRADER_ROOT`` (--quick only)."""
+    copy = scratch / "quick-root"
+    (copy / "assignment").mkdir(parents=True)
+    os.symlink(root / "starter", copy / "starter")
+    os.symlink(root / "assignment" / "tests", copy / "assignment" / "tests")
+    text = (root / "assignment" / "rubric.toml").read_text()
+    lines = []
+    for line in text.splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key == "test_timeout" and config.test_timeout is not None:
+            line = f"test_timeout = {config.test_timeout:g}"
+        elif key == "part_timeout" and config.part_timeout is not None:
+            line = f"part_timeout = {config.part_timeout:g}"
+        lines.append(line)
+    (copy / "assignment" / "rubric.toml").write_text("\n".join(lines) + "\n")
+    return {**os.environ, "GRADER_ROOT": str(copy)}
+
+
+def grading_targets(grading: dict[str, Any], *, judged: bool) -> list[Target]:
+    grade_s = grading["grade"]["median_s"]
+    return [
+        Target("grading.vs_plain", "full grade ÷ one plain pytest session",
+               grade_s / grading["plain"]["median_s"], "<=", 1.0, "×", judged),
+        Target("grading.vs_per_test", "one process per test ÷ full grade",
+               grading["per_test"]["median_s"] / grade_s, ">=", 10.0, "×", judged),
+        Target("grading.batch", "batch: seconds per submission",
+               grading["batch"]["per_submission_s"], "<=", 2.0, "s", judged),
+        Target("grading.hanging", "hanging part: grade time − part budget",
+               grading["hanging"]["median_s"] - grading["hanging"]["part_timeout_s"], "<=",
+               3.0, "s", judged),
+    ]

@@ -1,0 +1,166 @@
+"""Runnable copies of the student project, and the sequential-await aggregator.
+
+A benchmarked project is what a student would run: the pristine ``starter/``
+with the submission's answer files copied over it, and a migrated SQLite file
+database. Only the answer files the rubric names are taken from a submission.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STARTER = REPO_ROOT / "starter"
+REFERENCE = REPO_ROOT / "assignment" / "solution"
+MUTANTS = REPO_ROOT / "assignment" / "mutants"
+AGGREGATOR = "homework/aggregator.py"
+
+# The documented transformation that turns a concurrent aggregator into a
+# sequential one: every ``asyncio.gather(a, b, c, ...)`` becomes a call to this
+# helper, which awaits its arguments one after another. Coroutine objects do not
+# start until awaited, so the three upstream calls then run strictly in turn:
+# nothing else in the view changes, so the difference measured is the awaits.
+SEQUENTIAL_HELPER = '''
+
+async def _bench_sequential_gather(*awaitables, return_exceptions=False):
+    """Added by bench/project.py: asyncio.gather, but awaiting one at a time."""
+    results = []
+    for awaitable in awaitables:
+        try:
+            results.append(await awaitable)
+        except Exception as exc:
+            if not return_exceptions:
+                raise
+            results.append(exc)
+    return results
+'''
+
+
+class ProjectError(RuntimeError):
+    """The project copy could not be built (no answer files, migrate failed...)."""
+
+
+@dataclass(frozen=True)
+class AnswerSource:
+    """Where one project's aggregator came from, for the report."""
+
+    label: str
+    origin: str
+
+
+def answer_paths() -> tuple[str, ...]:
+    """Every answer file the rubric names (``homework/...``), in rubric order."""
+    from grader.rubric import load_rubric  # the one place that reads the rubric
+
+    rubric = load_rubric(REPO_ROOT)
+    return tuple(path for part in rubric.parts for path in part.files)
+
+
+def submission_files(submission: Path) -> dict[str, Path]:
+    """The rubric's answer files present in ``submission`` (relative path -> file)."""
+    found = {rel: submission / rel for rel in answer_paths() if (submission / rel).is_file()}
+    if not found:
+        raise ProjectError(f"{submission}: no answer file found (looked for {answer_paths()})")
+    return found
+
+
+def assemble(dest: Path, files: Mapping[str, Path], overrides: Mapping[str, str] | None = None
+             ) -> Path:
+    """Copy ``starter/`` to ``dest`` and the answer ``files`` (then ``overrides`` text) over it."""
+    shutil.copytree(STARTER, dest, ignore=shutil.ignore_patterns(
+        "__pycache__", "*.pyc", "db.sqlite3", ".celery"))
+    for rel, source in files.items():
+        shutil.copyfile(source, dest / rel)
+    for rel, text in (overrides or {}).items():
+        (dest / rel).write_text(text)
+    return dest
+
+
+def database_url(project: Path) -> str:
+    return f"sqlite:///{project / 'db.sqlite3'}"
+
+
+def django_env(project: Path, **extra: str) -> dict[str, str]:
+    """The environment a benchmarked server runs with: production-like, local only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_DEBUG="0",  # DEBUG keeps every SQL query and adds checks: not production
+        DATABASE_URL=database_url(project),
+        PYTHONPATH=str(project),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    env.update(extra)
+    return env
+
+
+def migrate(project: Path) -> None:
+    """``manage.py migrate`` into the project's file database."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=project, env=django_env(project), capture_output=True, text=True, timeout=120,
+    )
+    if result.returncode != 0:
+        raise ProjectError(f"migrate failed in {project}:\n{result.stdout}{result.stderr}")
+
+
+def copy_database(migrated: Path, project: Path) -> None:
+    """Reuse one migrated database file (migrating takes seconds; the schema is the same)."""
+    shutil.copyfile(migrated / "db.sqlite3", project / "db.sqlite3")
+
+
+def make_sequential(source: str) -> str:
+    """Apply the documented transformation (see ``SEQUENTIAL_HELPER``) to aggregator source."""
+    ast.parse(source)  # a broken reference should fail here, loudly
+    count = source.count("asyncio.gather(")
+    if count == 0:
+        raise ProjectError(
+            "the reference aggregator has no asyncio.gather( call to make sequential; "
+            "add a sequential mutant under assignment/mutants/ instead"
+        )
+    return source.replace("asyncio.gather(", "_bench_sequential_gather(") + SEQUENTIAL_HELPER
+
+
+def sequential_aggregator() -> tuple[str, AnswerSource]:
+    """The sequential-await aggregator: the reference transformed, else a mutant.
+
+    The transformation comes first: it changes nothing but the awaits, and it
+    follows the reference when the reference changes (a mutant under
+    ``assignment/mutants/`` is a copy taken once, and kept what the reference
+    had then, e.g. per-client TLS set-up). A mutant whose directory name says
+    "sequential" is the fallback when the reference has no ``asyncio.gather``.
+    """
+    try:
+        text = make_sequential((REFERENCE / AGGREGATOR).read_text())
+    except ProjectError:
+        if MUTANTS.is_dir():
+            for mutant in sorted(MUTANTS.iterdir()):
+                candidate = mutant / AGGREGATOR
+                if "sequential" in mutant.name and candidate.is_file():
+                    return candidate.read_text(), AnswerSource(
+                        "sequential", f"mutant {mutant.relative_to(REPO_ROOT)}")
+        raise
+    return text, AnswerSource(
+        "sequential", "the reference with asyncio.gather replaced by one-at-a-time awaits "
+        "(bench/project.py make_sequential)")
+
+
+def async_demo_delay() -> float:
+    """``ASYNC_DEMO_DELAY`` from the scaffold's settings (a fixed number there)."""
+    tree = ast.parse((STARTER / "config" / "settings.py").read_text())
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == "ASYNC_DEMO_DELAY"
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, int | float)):
+            return float(node.value.value)
+    raise ProjectError("ASYNC_DEMO_DELAY is not a plain number in starter/config/settings.py")
