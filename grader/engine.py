@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.integrity import scan_files
 from grader.results import (
     STATUSES,
     SUITES,
@@ -343,6 +344,11 @@ def _part_result(
     reported = {str(r.get("nodeid")): r for r in outcome.events("result")}
     collect_errors = [str(e.get("message", "")) for e in outcome.events("collect_error")]
     notes = _file_notes(answers)
+    warnings = [str(f) for f in scan_files((a.file, a.path) for a in answers if a.path)]
+    warnings += [f"integrity: {problem}" for problem in outcome.integrity]
+    secret_lines = _hidden_lines(rubric, part)
+    if outcome.integrity:
+        notes.append(UNTRUSTED)
     if outcome.timed_out:
         notes.append(
             f"Your code did not finish within {rubric.part_timeout:g} s, the time limit "
@@ -361,6 +367,11 @@ def _part_result(
         else:
             status, message = _missing(rubric, outcome, collect_errors)
             duration = 0.0
+        if outcome.integrity:
+            status, message = "error", UNTRUSTED
+        if any(line in message for line in secret_lines):
+            warnings.append(f"{_name(test.nodeid)}: the message quoted the hidden tests (withheld)")
+            message = QUOTED_HIDDEN
         tests.append(
             TestResult(
                 name=_name(test.nodeid),
@@ -380,7 +391,40 @@ def _part_result(
         files={a.file: a.path is not None for a in answers},
         notes=notes,
         duration=round(outcome.duration, 3),
+        warnings=warnings,
     )
+
+
+# When the records of a part cannot be trusted, none of its tests count.
+UNTRUSTED = (
+    "Your code interfered with the grader while this part was tested (it changed the test "
+    "framework, the grading tests or the grader's records, or copied the test process): "
+    "none of this part's results can be trusted, so they earn no points. Your instructor "
+    "is told what was found."
+)
+
+
+QUOTED_HIDDEN = (
+    "This message quoted the source of the hidden tests, so it is withheld. "
+    "Your code must not read the grading tests."
+)
+
+
+def _hidden_lines(rubric: Rubric, part: Part) -> set[str]:
+    """Distinctive lines of the part's hidden tests (not in its public tests).
+
+    Student code can read the hidden test file while it runs and put it in
+    an exception message; a message holding one of these lines is withheld.
+    """
+
+    def lines(folder: str) -> set[str]:
+        try:
+            text = (rubric.tests / folder / part.test_file).read_text(encoding="utf-8")
+        except OSError:
+            return set()
+        return {line.strip() for line in text.splitlines() if len(line.strip()) >= 24}
+
+    return lines("hidden") - lines("public")
 
 
 def _missing(rubric: Rubric, outcome: RunOutcome, collect_errors: list[str]) -> tuple[Status, str]:

@@ -71,6 +71,10 @@ class PartResult:
     files: dict[str, bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     duration: float = 0.0
+    # For the instructor, never a penalty in themselves: suspicious code in the
+    # answer files (grader.integrity) and forged or tampered results
+    # (channel.read_signed, grader.guard). See grader/SECURITY.md.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -109,6 +113,11 @@ class GradeResult:
     def full_marks(self) -> bool:
         """True when nothing was lost (and something was graded)."""
         return self.max_score > 0 and self.score >= self.max_score
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every part's integrity warnings, each prefixed with its part id."""
+        return [f"{part.id}: {warning}" for part in self.parts for warning in part.warnings]
 
     def tests(self) -> list[TestResult]:
         """Every test of every part, in report order."""

@@ -38,12 +38,15 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         status = "pass"
     else:
         status = "fail"
-    return {
+    data: dict[str, Any] = {
         "version": 1,
         "status": status,
         "max_score": number(result.max_score),
         "tests": [_test(part.title, test) for part in result.parts for test in part.tests],
     }
+    if result.warnings:  # integrity warnings; the reporter ignores keys it does not know
+        data["warnings"] = result.warnings
+    return data
 
 
 def _test(part_title: str, test: TestResult) -> dict[str, Any]:

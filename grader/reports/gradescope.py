@@ -16,6 +16,8 @@ from grader.results import GradeResult, number
 def to_dict(result: GradeResult) -> dict[str, Any]:
     """The results as Gradescope reads them."""
     notes = [f"{part.title}: {note}" for part in result.parts for note in part.notes]
+    if result.warnings:
+        notes += ["", "Integrity warnings for the instructor (not penalties):", *result.warnings]
     return {
         "score": number(result.score),
         "max_score": number(result.max_score),
@@ -26,6 +28,7 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        "extra_data": {"warnings": result.warnings},
         "tests": [
             {
                 "name": f"{part.title}: {test.name}",

@@ -17,6 +17,7 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         "max_score": number(result.max_score),
         "duration": result.duration,
         "problems": list(result.problems),
+        "warnings": result.warnings,  # an extension of the CONTRACT's JSON (grader/SECURITY.md)
         "parts": [_part(part) for part in result.parts],
     }
 
@@ -30,6 +31,7 @@ def _part(part: PartResult) -> dict[str, Any]:
         "graded": part.graded,
         "files": dict(part.files),
         "notes": list(part.notes),
+        "warnings": list(part.warnings),
         "duration": part.duration,
         "tests": [_test(test) for test in part.tests],
     }

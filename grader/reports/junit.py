@@ -44,6 +44,10 @@ def _suite(root: ET.Element, part: PartResult) -> None:
         time=f"{part.duration:.3f}",
     )
     _properties(suite, part.score, part.max_score)
+    properties = suite.find("properties")
+    for warning in part.warnings:
+        if properties is not None:
+            ET.SubElement(properties, "property", name="integrity_warning", value=warning)
     for test in part.tests:
         _case(suite, part, test)
 

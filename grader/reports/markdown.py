@@ -49,6 +49,9 @@ def render(result: GradeResult) -> str:
                 "",
                 _fence(test.message or "(no message)"),
             ]
+    if result.warnings:
+        lines += ["", "### 🔍 Integrity warnings for the instructor (not penalties)", ""]
+        lines += [f"- {_cell(warning)}" for warning in result.warnings]
     if result.problems:
         lines += ["", "### ⚠️ Instructor errors in the assignment", ""]
         lines += [f"- {_cell(problem)}" for problem in result.problems]

@@ -55,6 +55,14 @@ def renderable(result: GradeResult) -> RenderableType:
         for test in lost:
             _lost(lines, test)
         blocks.append(Panel(lines, title=part.title, title_align="left", border_style="red"))
+    if result.warnings:
+        blocks.append(
+            Panel(
+                Text("\n".join(f"• {w}" for w in result.warnings)),
+                title="Integrity warnings for the instructor (not penalties)",
+                border_style="yellow",
+            )
+        )
     if result.problems:
         text = Text("\n".join(f"• {p}" for p in result.problems))
         blocks.append(

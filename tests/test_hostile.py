@@ -1,0 +1,222 @@
+"""Hostile and broken answer files, graded end to end: the grader holds.
+
+Each case in ``tests/hostile/<case>/homework/`` is one answer file that hangs,
+crashes, floods, escapes or forges. To grade them in a few runs, cases for
+different parts share one submission (``RUNS``); a part without a case in a
+run gets the reference answer (a control that must keep full marks).
+
+For every case: the hostile part earns no more than its honest behaviour
+earns (the starter stub's score, or full marks when the code is correct
+apart from the noise), the other parts are unaffected, the grade finishes
+within the parts' budgets, and the student reads what happened.
+
+The part budget is shortened to 40 s (the rubric's 10 s per test stays) so
+the corpus grades in about a minute; the grader enforces both itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.engine import grade
+from grader.reports import classroom, gradescope, json_report, junit, markdown, terminal
+from grader.results import GradeResult, PartResult
+from grader.rubric import Rubric, load_rubric
+
+HOSTILE = Path(__file__).parent / "hostile"
+TEST_TIMEOUT = 10.0
+PART_TIMEOUT = 40.0
+# Grading overhead on top of a part's budget (workspace copy, process start, kill).
+SLACK = 30.0
+HUNG = f"did not finish within {TEST_TIMEOUT:g} s"
+
+
+@dataclass(frozen=True)
+class Case:
+    """What a hostile answer file must come to."""
+
+    part: str
+    honest: str  # "starter": earns what the stub earns; "reference": full marks
+    says: tuple[str, ...] = ()  # each must appear in some test message or note of the part
+    warns: tuple[str, ...] = ()  # each must appear in some integrity warning of the part
+
+
+CASES: dict[str, Case] = {
+    "loop_async_view": Case("async_view", "starter", (HUNG,)),
+    "loop_sync_view": Case("orm_threadpool", "starter", (HUNG,)),
+    "sleep_at_import": Case("middleware", "starter", (HUNG,)),
+    "sys_exit": Case("daily_stats", "starter", ("SystemExit",), ("sys.exit",)),
+    "os_exit": Case("async_view", "starter", ("exited early with exit code 0",), ("os._exit",)),
+    "kill_self": Case("middleware", "starter", ("SIGKILL",), ("os.kill",)),
+    "segfault": Case("orm_threadpool", "starter", ("SIGSEGV",), ("ctypes",)),
+    "fork_loop": Case("daily_stats", "starter", (), ("os.fork",)),
+    "memory_hog": Case("async_view", "starter", ("MemoryError",)),
+    "print_flood": Case("aggregator", "reference"),
+    "endless_threads": Case("orm_threadpool", "reference"),
+    "files_and_secrets": Case(
+        "aggregator",
+        "starter",
+        ("withheld",),
+        ("os.remove", "shutil", "os.environ", "outside the project", "grading_tests"),
+    ),
+    "raw_socket_at_import": Case("middleware", "starter", ("SocketBlocked",), ("socket",)),
+    "patch_call_and_report": Case(
+        "async_view", "starter", ("changed the test framework",), ("_pytest", "integrity")
+    ),
+    "patch_report_outcome": Case("middleware", "starter", (), ("_pytest", "integrity")),
+    "patch_reporter_send": Case("orm_threadpool", "starter", (), ("grader", "gc", "integrity")),
+    "write_channel_fd": Case(
+        "daily_stats", "starter", (), ("/proc", "integrity: ", "not written by the grader")
+    ),
+    "drop_config": Case("aggregator", "starter", (), ("grading_tests",)),
+}
+
+# Cases graded together: at most one per part; the other parts get the reference.
+RUNS: dict[str, tuple[str, ...]] = {
+    "hangs": ("loop_async_view", "loop_sync_view", "sleep_at_import", "sys_exit"),
+    "crashes": ("os_exit", "kill_self", "segfault", "fork_loop", "print_flood"),
+    "escapes": ("memory_hog", "endless_threads", "files_and_secrets", "raw_socket_at_import"),
+    "forgery": (
+        "patch_call_and_report",
+        "patch_report_outcome",
+        "patch_reporter_send",
+        "write_channel_fd",
+        "drop_config",
+    ),
+}
+
+
+def test_every_case_is_graded_in_exactly_one_run() -> None:
+    graded = [case for cases in RUNS.values() for case in cases]
+    assert sorted(graded) == sorted(CASES) == sorted(p.name for p in HOSTILE.iterdir())
+    for cases in RUNS.values():
+        parts = [CASES[case].part for case in cases]
+        assert len(parts) == len(set(parts)), parts
+
+
+@dataclass
+class Graded:
+    rubric: Rubric
+    starter: GradeResult
+    runs: dict[str, GradeResult]
+
+
+def _submission(rubric: Rubric, cases: tuple[str, ...], dest: Path) -> Path:
+    """The reference answers, with each case's hostile file(s) instead of its part's."""
+    hostile_parts = {CASES[case].part for case in cases}
+    for part in rubric.parts:
+        if part.id in hostile_parts:
+            continue
+        for file in part.files:
+            target = dest / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(rubric.root / "assignment/solution" / file, target)
+    for case in cases:
+        shutil.copytree(HOSTILE / case, dest, dirs_exist_ok=True)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    rubric = dataclasses.replace(
+        load_rubric(), test_timeout=TEST_TIMEOUT, part_timeout=PART_TIMEOUT
+    )
+    os.environ["GITHUB_TOKEN"] = "ghp_hostile_corpus_must_not_see_this"
+    try:
+        with ThreadPoolExecutor(max_workers=len(RUNS) + 1) as pool:
+            starter = pool.submit(grade, rubric.starter, rubric=rubric)
+            futures = {
+                name: pool.submit(
+                    grade,
+                    _submission(rubric, cases, tmp_path_factory.mktemp(name)),
+                    rubric=rubric,
+                )
+                for name, cases in RUNS.items()
+            }
+            runs = {name: future.result() for name, future in futures.items()}
+            return Graded(rubric, starter.result(), runs)
+    finally:
+        os.environ.pop("GITHUB_TOKEN", None)
+        Path("/tmp/grader-hostile-was-here").unlink(missing_ok=True)
+
+
+def _part(result: GradeResult, part_id: str) -> PartResult:
+    return next(p for p in result.parts if p.id == part_id)
+
+
+def _run_of(case: str) -> str:
+    return next(name for name, cases in RUNS.items() if case in cases)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_hostile_case(graded: Graded, case: str) -> None:
+    expected = CASES[case]
+    result = graded.runs[_run_of(case)]
+    part = _part(result, expected.part)
+    if expected.honest == "starter":
+        ceiling = _part(graded.starter, expected.part).score
+        assert part.score <= ceiling, [(t.name, t.status, t.message) for t in part.tests]
+    else:
+        assert part.score == part.max_score > 0, [(t.name, t.message) for t in part.tests]
+    text = "\n".join([*part.notes, *(t.message for t in part.tests)])
+    for phrase in expected.says:
+        assert phrase in text, text[:3000]
+    warnings = "\n".join(part.warnings)
+    for phrase in expected.warns:
+        assert phrase in warnings, warnings
+    # Finished within its budget (the first run plus resumed runs share it).
+    assert part.duration <= PART_TIMEOUT + SLACK, part.duration
+    # Nothing secret reached the student, nor the hidden tests' source.
+    assert "ghp_hostile" not in text and "GITHUB_TOKEN" not in text
+    assert "def test_" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", sorted(RUNS))
+def test_parts_without_a_case_keep_full_marks(graded: Graded, run: str) -> None:
+    hostile = {CASES[case].part for case in RUNS[run]}
+    result = graded.runs[run]
+    for part in result.parts:
+        if part.id not in hostile:
+            assert part.score == part.max_score > 0, (part.id, part.tests)
+            assert part.warnings == []
+    assert result.problems == []
+
+
+@pytest.mark.slow
+def test_every_report_shows_the_warnings(graded: Graded) -> None:
+    result = graded.runs["forgery"]
+    assert result.warnings
+    first = result.warnings[0]
+    assert json_report.to_dict(result)["warnings"] == result.warnings
+    assert classroom.to_dict(result)["warnings"] == result.warnings
+    assert first in gradescope.to_dict(result)["output"]
+    assert first.split(": ", 1)[1] in junit.render(result).replace("&quot;", '"')
+    assert first in markdown.render(result)
+    assert "Integrity warnings" in terminal.render(result, width=400)
+
+
+@pytest.mark.slow
+def test_no_process_outlives_the_grade(graded: Graded) -> None:
+    listing = subprocess.run(
+        ["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True
+    ).stdout
+    ours = {str(p.name) for p in Path("/tmp").glob("pytest-of-*")}  # our tmp roots
+    strays = [
+        line
+        for line in listing.splitlines()
+        if "grader.launch" in line and any(name in line for name in RUNS)
+    ]
+    assert strays == [], (ours, strays)
+    for result in graded.runs.values():
+        for part in result.parts:
+            assert part.duration <= PART_TIMEOUT + SLACK
