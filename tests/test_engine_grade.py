@@ -206,7 +206,7 @@ def test_cannot_grade_what_is_not_there(fake: Rubric, tmp_path: Path) -> None:
 def test_a_hung_thread_costs_only_its_own_test(tmp_path: Path) -> None:
     # The first alpha test blocks a thread the clean-up then waits for; the
     # watchdog ends that process and the other alpha tests run afresh.
-    rubric = load_rubric(make_assignment(tmp_path / "a", test_timeout=1, part_timeout=60))
+    rubric = load_rubric(make_assignment(tmp_path / "a", test_timeout=2, part_timeout=90))
     code = (
         "import threading, time\n\n"
         "def add(a, b):\n"

@@ -192,7 +192,10 @@ def test_collection_error_is_reported(pytester: pytest.Pytester, run: Any) -> No
     assert "ModuleNotFoundError: No module named 'homework.nope'" in errors[0]["message"]
 
 
-def test_without_the_channel_only_the_marker_is_registered(pytester: pytest.Pytester) -> None:
+def test_without_the_channel_only_the_marker_is_registered(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makepyfile(
         test_alone="""
         import pytest
