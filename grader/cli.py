@@ -151,6 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 2
+    except Exception as exc:
+        # A bug in the grader must never read as "graded, points lost" (an
+        # uncaught exception exits with 1). GRADER_DEBUG=1 shows the traceback.
+        if os.environ.get("GRADER_DEBUG"):
+            raise
+        print(f"grader: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     return int(status)
 
 

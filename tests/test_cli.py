@@ -120,3 +120,15 @@ def test_subcommand_modules_plug_in() -> None:
     for name in SUBCOMMAND_MODULES:
         if find_spec(name) is not None:
             assert name.rsplit(".", 1)[1] in choices
+
+
+def test_a_grader_bug_is_exit_2_not_a_lost_point(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("grader.cli.grade", broken)
+    monkeypatch.delenv("GRADER_DEBUG", raising=False)
+    assert main(["grade", str(root / "assignment/solution"), "--root", str(root)]) == 2
+    assert capsys.readouterr().err == "grader: internal error: RuntimeError: bug\n"
