@@ -200,25 +200,31 @@ def run_grading(config: GradingConfig, submission: Path | None,
     figures: dict[str, Any] = {"config": asdict(config)}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         scratch = Path(tmp)
-        target = submission or project.REFERENCE
-        grade_times, scores = [], set()
-        for run in range(config.runs):
-            log(f"grade {run + 1}/{config.runs}: grader grade {target}")
-            started = time.perf_counter()
-            data = run_grade(target, scratch, config.parts)
-            grade_times.append(time.perf_counter() - started)
-            scores.add((data["score"], data["max_score"]))
-        figures["grade"] = {"seconds": grade_times, "median_s": statistics.median(grade_times),
-                            "scores": sorted(scores)}
-        rows.append({"label": f"grader grade {'submission' if submission else 'reference'}",
-                     "seconds": figures["grade"]["median_s"], "runs": config.runs,
-                     "notes": "score " + ", ".join(f"{s:g}/{m:g}" for s, m in sorted(scores))})
-
+        graded = {"reference": project.REFERENCE}
+        if submission is not None:
+            graded["submission"] = submission
+        grade_times: dict[str, list[float]] = {code: [] for code in graded}
+        scores: dict[str, set[tuple[float, float]]] = {code: set() for code in graded}
         with plain_workspace(scratch, config.parts) as (ws, paths, argv, env):
             plain_times = []
+            # Interleaved, so that the machine's noise falls on both sides of the ratio alike.
             for run in range(config.runs):
+                for code, target in graded.items():
+                    log(f"grade {run + 1}/{config.runs}: grader grade {target}")
+                    started = time.perf_counter()
+                    data = run_grade(target, scratch, config.parts)
+                    grade_times[code].append(time.perf_counter() - started)
+                    scores[code].add((data["score"], data["max_score"]))
                 log(f"plain pytest {run + 1}/{config.runs}")
                 plain_times.append(timed(lambda: pytest_once(ws, argv, env, paths)))
+            for code in graded:
+                key = "grade" if code == "reference" else "grade_submission"
+                figures[key] = {"seconds": grade_times[code],
+                                "median_s": statistics.median(grade_times[code]),
+                                "scores": sorted(scores[code])}
+                rows.append({"label": f"grader grade ({code})", "seconds": figures[key]["median_s"],
+                             "runs": config.runs, "notes": "score " + ", ".join(
+                                 f"{s:g}/{m:g}" for s, m in sorted(scores[code]))})
             ids = collect_ids(ws, paths, argv, env)
             if config.per_test_limit is not None:
                 ids = ids[: config.per_test_limit]
