@@ -99,6 +99,10 @@ class Reporter:
         self._phases: dict[str, dict[str, tuple[str, str]]] = {}
         self._durations: dict[str, float] = {}
         self._exitstatus = 0
+        # One final result per test: the watchdog thread and the main thread
+        # may both try to report the same test.
+        self._result_lock = threading.Lock()
+        self._reported: set[str] = set()
         # Taken before any answer file is imported; bound methods are used
         # so that replacing a class attribute later does not reach them.
         self._rootpath = rootpath
@@ -174,6 +178,13 @@ class Reporter:
                 watchdog.cancel()
 
     def _expire(self, nodeid: str, limit: float) -> None:
+        # The lock stays held until the process ends: the main thread cannot
+        # report this test a second time in between.
+        self._result_lock.acquire()
+        if nodeid in self._reported:
+            self._result_lock.release()  # it finished just in time
+            return
+        self._reported.add(nodeid)
         self._writer.send(
             {
                 "event": "result",
@@ -227,6 +238,13 @@ class Reporter:
             return
         phases = self._phases.pop(report.nodeid, {})
         status, message = _final(phases)
+        with self._result_lock:
+            if report.nodeid in self._reported:
+                return
+            self._reported.add(report.nodeid)
+            self._send_result(report, status, message)
+
+    def _send_result(self, report: pytest.TestReport, status: str, message: str) -> None:
         self._writer.send(
             {
                 "event": "result",
