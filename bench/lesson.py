@@ -326,5 +326,17 @@ def run_lesson(
         "ideal_s": ideal,
         "sources": sources,
         "probes": probes,
-        "scenarios": [m.to_dict() for m in measured.values()],
+        "scenarios": compare_to_reference([m.to_dict() for m in measured.values()]),
     }
+
+
+def compare_to_reference(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each submission scenario its p50 and throughput as multiples of the reference's."""
+    reference = {(s["server"], s["endpoint"], s["clients"]): s for s in scenarios
+                 if s["code"] == "reference"}
+    for scenario in scenarios:
+        twin = reference.get((scenario["server"], scenario["endpoint"], scenario["clients"]))
+        if scenario["code"] == "submission" and twin is not None:
+            scenario["p50_vs_reference"] = scenario["p50_s"] / twin["p50_s"]
+            scenario["rps_vs_reference"] = scenario["rps"] / twin["rps"] if twin["rps"] else None
+    return scenarios

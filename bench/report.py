@@ -40,6 +40,8 @@ def lesson_table(lesson: Mapping[str, Any]) -> Table:
             notes.append(f"{s['non_2xx']} non-2xx")
         if s["transport_errors"]:
             notes.append(f"{s['transport_errors']} transport errors")
+        if "p50_vs_reference" in s:
+            notes.append(f"p50 {bound}{s['p50_vs_reference']:.2f}× the reference's")
         table.add_row(
             f"{s['code']} · {s['server']} · {s['endpoint']}", str(s["clients"]),
             _num(s["p50_s"], 3, bound), _num(s["p95_s"], 3, bound),
