@@ -119,17 +119,27 @@ class FakeUpstream:
 
     ``set(section, ...)`` chooses what a route answers; every call is kept in
     ``calls[section]`` and ``max_in_flight`` is the largest number of calls
-    open at the same time. Each call stays open ``delay`` seconds, so calls
-    made together overlap and calls made one after the other do not.
+    open at the same time.
+
+    Overlap is measured without trusting the clock: each call is held open
+    until ``together`` calls are open at once (then all go on at once), or
+    until ``window`` seconds have passed. Calls made together meet almost at
+    once, however busy the machine is; calls made one after the other never
+    meet, each waits out the window, and ``max_in_flight`` stays at 1. Each
+    call then stays open ``delay`` more seconds. Tests that measure overlap
+    widen ``window`` (say to 1 s): it costs nothing to an answer that overlaps.
     """
 
     base_url: str
     router: respx.MockRouter
-    delay: float = 0.1
+    delay: float = 0.02
+    together: int = 3
+    window: float = 0.05  # the concurrency tests widen it
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     calls: dict[str, list[httpx.Request]] = field(default_factory=dict)
     in_flight: int = 0
     max_in_flight: int = 0
+    _met: asyncio.Event | None = None
 
     def __post_init__(self) -> None:
         base = re.escape(self.base_url.rstrip("/"))
@@ -189,12 +199,24 @@ class FakeUpstream:
     def total_calls(self) -> int:
         return sum(len(calls) for calls in self.calls.values())
 
-    def _side_effect_for(self, section: str) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+    def _side_effect_for(
+        self, section: str
+    ) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
         async def side_effect(request: httpx.Request, **_groups: str) -> httpx.Response:
             self.calls[section].append(request)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            if self._met is None:
+                self._met = asyncio.Event()
+            if self.in_flight >= self.together:
+                self._met.set()
+            # Never hold a call for longer than half the client's own read timeout:
+            # the wait is a measurement, not a slow upstream.
+            read_timeout = (request.extensions.get("timeout") or {}).get("read")
+            window = self.window if read_timeout is None else min(self.window, read_timeout / 2)
             try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._met.wait(), window)
                 await asyncio.sleep(self.delay)
                 answer = self.behaviours[section](request)
                 if not isinstance(answer, httpx.Response):
@@ -202,6 +224,8 @@ class FakeUpstream:
                 return answer
             finally:
                 self.in_flight -= 1
+                if self.in_flight == 0 and self._met is not None:
+                    self._met.clear()
 
         return side_effect
 
@@ -265,10 +289,8 @@ class Heartbeat:
         await asyncio.sleep(self.period * 2)  # a last tick after the work
         assert self._task is not None
         self._task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        except asyncio.CancelledError:
-            pass
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ async def test_other_methods_answer_405(async_client, settings, describe):
             response.status_code == 405,
             expected=f"{method.upper()} /async/ answers 405 Method Not Allowed",
             got=describe(response),
-            hint="only GET is allowed: django.views.decorators.http.require_GET works on async views",
+            hint="only GET is allowed: django.views.decorators.http.require_GET works on "
+            "async views",
         )
 
 
@@ -62,7 +63,6 @@ async def test_waits_the_configured_delay(async_client, settings, describe):
 @pytest.mark.asyncio
 async def test_hello_is_an_async_def(settings):
     from django.test import RequestFactory
-
     from homework import async_views
 
     settings.ASYNC_DEMO_DELAY = 0.01

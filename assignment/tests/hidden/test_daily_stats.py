@@ -55,9 +55,7 @@ def test_window_is_the_local_calendar_day():
         add_task(local(2025, 1, 20), completed_at=moment)
     result = run("2025-02-01")
     expect(
-        isinstance(result, dict)
-        and result.get("created") == 3
-        and result.get("completed") == 2,
+        isinstance(result, dict) and result.get("created") == 3 and result.get("completed") == 2,
         expected="created and completed count only what falls between local midnight and the "
         "next local midnight in settings.TIME_ZONE (midnight itself included, the next "
         "midnight excluded)",
@@ -150,8 +148,7 @@ def test_rerun_updates_the_row():
     expect(
         isinstance(first, dict)
         and second == {"date": "2025-05-20", "created": 2, "completed": 1}
-        and rows
-        == [(datetime.date(2025, 5, 19), 7, 7), (datetime.date(2025, 5, 20), 2, 1)],
+        and rows == [(datetime.date(2025, 5, 19), 7, 7), (datetime.date(2025, 5, 20), 2, 1)],
         expected="running the task again for a day updates that day's row (one row per date) "
         "and leaves other days alone",
         got=f"second run returned {second!r}; rows (date, created, completed): {rows}",
@@ -230,10 +227,13 @@ def test_registered_name_and_the_api_view(client, celery_eager, read_json, descr
     expect(
         TASK_NAME in celery_eager.tasks,
         expected=f"a Celery task registered as {TASK_NAME}",
-        got=f"registered homework tasks: {sorted(n for n in celery_eager.tasks if 'homework' in n)}",
+        got="registered homework tasks: "
+        f"{sorted(name for name in celery_eager.tasks if 'homework' in name)}",
         hint="decorate compute_daily_stats with @shared_task in homework/tasks.py",
     )
-    response = client.post("/api/stats/run/", {"date": "2025-07-04"}, content_type="application/json")
+    response = client.post(
+        "/api/stats/run/", {"date": "2025-07-04"}, content_type="application/json"
+    )
     rows = list(DailyStats.objects.values_list("date", "created"))
     expect(
         response.status_code == 202 and rows == [(datetime.date(2025, 7, 4), 1)],
@@ -249,7 +249,8 @@ def test_beat_entry_is_due_at_0005_not_0004():
     from homework.schedule import BEAT_SCHEDULE
 
     entries = [
-        entry for entry in (BEAT_SCHEDULE.values() if isinstance(BEAT_SCHEDULE, dict) else [])
+        entry
+        for entry in (BEAT_SCHEDULE.values() if isinstance(BEAT_SCHEDULE, dict) else [])
         if isinstance(entry, dict) and entry.get("task") == TASK_NAME
     ]
     expect(

@@ -17,7 +17,6 @@ from grader.feedback import expect
 
 def make_task(title, created_at=None, done=False):
     from django.utils import timezone
-
     from homework.models import Task
 
     return Task.objects.create(
@@ -170,8 +169,7 @@ def test_every_query_runs_off_the_event_loop(async_client, heartbeat, slow_queri
         beat.max_gap < 0.2,
         expected="the event loop keeps running during slow queries (POST and GET)",
         got=f"the event loop was frozen for {beat.max_gap:.2f} s at a time",
-        hint="never call the ORM directly from async code, not even with "
-        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        hint="never call the ORM directly from async code, not even with DJANGO_ALLOW_ASYNC_UNSAFE",
     )
     expect(
         Task.objects.filter(title="while slow").count() == 1,
@@ -186,8 +184,10 @@ def test_every_query_runs_off_the_event_loop(async_client, heartbeat, slow_queri
 def test_post_strips_and_accepts_255_characters(client, read_json, describe):
     from homework.models import Task
 
-    for raw, stored in (("  \tWater the plants \n", "Water the plants"),
-                        (" " + "x" * 255 + " ", "x" * 255)):
+    for raw, stored in (
+        ("  \tWater the plants \n", "Water the plants"),
+        (" " + "x" * 255 + " ", "x" * 255),
+    ):
         response = client.post("/api/tasks/", {"title": raw}, content_type="application/json")
         body = read_json(response)
         saved = Task.objects.filter(title=stored).first()
@@ -200,8 +200,7 @@ def test_post_strips_and_accepts_255_characters(client, read_json, describe):
             and set(body) == {"id", "title", "done", "created_at"},
             expected="POST stores the title stripped of surrounding spaces (1 to 255 "
             "characters after stripping) and answers 201 with the task's JSON",
-            got=f"for a title of {len(stored)} character(s) after stripping: "
-            f"{describe(response)}",
+            got=f"for a title of {len(stored)} character(s) after stripping: {describe(response)}",
             hint="title.strip() before checking the length and saving",
         )
 

@@ -40,6 +40,7 @@ async def test_dashboard_merges_the_three_apis(async_client, upstream, read_json
 @pytest.mark.points(6)
 @pytest.mark.asyncio
 async def test_three_upstream_calls_are_in_flight_together(async_client, upstream, describe):
+    upstream.window = 1.0
     response = await async_client.get("/api/users/1/dashboard/")
     expect(
         response.status_code == 200,

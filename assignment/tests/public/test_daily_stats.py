@@ -58,11 +58,11 @@ def test_counts_one_local_day(celery_eager):
 @pytest.mark.points(3)
 def test_beat_runs_it_daily_at_0005():
     from celery.schedules import crontab
-
     from homework.schedule import BEAT_SCHEDULE
 
     entries = [
-        entry for entry in (BEAT_SCHEDULE.values() if isinstance(BEAT_SCHEDULE, dict) else [])
+        entry
+        for entry in (BEAT_SCHEDULE.values() if isinstance(BEAT_SCHEDULE, dict) else [])
         if isinstance(entry, dict) and entry.get("task") == "homework.tasks.compute_daily_stats"
     ]
     expect(

@@ -21,7 +21,6 @@ from grader.feedback import expect
 
 def make_task(title, minutes_ago, done=False):
     from django.utils import timezone
-
     from homework.models import Task
 
     return Task.objects.create(
@@ -89,8 +88,7 @@ def test_post_creates_a_task(client, read_json, describe):
         and body.get("done") is False
         and len(saved) == 1
         and body.get("id") == saved[0][0],
-        expected='POST {"title": "Buy milk"} answers 201 with the new task\'s JSON '
-        "and saves it",
+        expected='POST {"title": "Buy milk"} answers 201 with the new task\'s JSON and saves it',
         got=f"{describe(response)}; tasks in the database: {saved}",
         hint="json.loads(request.body), then `await sync_to_async(Task.objects.create)(...)` "
         "or `await Task.objects.acreate(...)`",
@@ -99,9 +97,7 @@ def test_post_creates_a_task(client, read_json, describe):
 
 @pytest.mark.points(3)
 @pytest.mark.django_db
-def test_slow_query_does_not_block_the_event_loop(
-    async_client, heartbeat, slow_queries, describe
-):
+def test_slow_query_does_not_block_the_event_loop(async_client, heartbeat, slow_queries, describe):
     make_task("a task", 5)
     queries = slow_queries(0.4)
 

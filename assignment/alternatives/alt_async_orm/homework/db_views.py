@@ -8,8 +8,12 @@ from .models import Task
 
 
 def as_json(task):
-    return {"id": task.pk, "title": task.title, "done": task.done,
-            "created_at": task.created_at.isoformat()}
+    return {
+        "id": task.pk,
+        "title": task.title,
+        "done": task.done,
+        "created_at": task.created_at.isoformat(),
+    }
 
 
 def bad_request(message):

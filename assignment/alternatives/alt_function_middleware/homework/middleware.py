@@ -7,7 +7,7 @@ from django.utils.decorators import sync_and_async_middleware
 
 
 @sync_and_async_middleware
-def TimingMiddleware(get_response):  # noqa: N802  (the name is fixed by settings)
+def TimingMiddleware(get_response):
     if iscoroutinefunction(get_response):
 
         async def middleware(request):

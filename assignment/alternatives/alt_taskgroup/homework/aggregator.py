@@ -27,11 +27,13 @@ async def dashboard(request, user_id):
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     base = settings.UPSTREAM_API_URL
-    async with httpx.AsyncClient(timeout=settings.UPSTREAM_TIMEOUT) as client:
-        async with asyncio.TaskGroup() as group:
-            user_task = group.create_task(get_json(client, f"{base}/users/{user_id}"))
-            posts_task = group.create_task(get_json(client, f"{base}/posts", {"userId": user_id}))
-            todos_task = group.create_task(get_json(client, f"{base}/todos", {"userId": user_id}))
+    async with (
+        httpx.AsyncClient(timeout=settings.UPSTREAM_TIMEOUT) as client,
+        asyncio.TaskGroup() as group,
+    ):
+        user_task = group.create_task(get_json(client, f"{base}/users/{user_id}"))
+        posts_task = group.create_task(get_json(client, f"{base}/posts", {"userId": user_id}))
+        todos_task = group.create_task(get_json(client, f"{base}/todos", {"userId": user_id}))
     user, posts, todos = user_task.result(), posts_task.result(), todos_task.result()
 
     if user[0] == "error":
