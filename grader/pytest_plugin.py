@@ -272,6 +272,12 @@ class Reporter:
                 "look for a blocking call, an endless loop or an await that never returns.",
             )
         location = self._student_location(exc)
+        if isinstance(exc, SyntaxError) and str(exc.filename or "").startswith(self._student_dir):
+            # The error is in the file, not in a frame: name the file and line,
+            # not the scaffold that imported it.
+            name = str(exc.filename)[len(self._student_dir) :]
+            location = f"homework/{name}:{exc.lineno or 0}"
+            text = exc.msg
         if isinstance(exc, pytest.fail.Exception):
             return ("failed" if when == "call" else "error", exc.msg or text)
         if isinstance(exc, AssertionError) and not location:

@@ -235,3 +235,10 @@ def test_a_crash_costs_only_its_own_test(fake: Rubric, tmp_path: Path) -> None:
     )
     assert by_name["test_adds_small_numbers"].status == "passed"
     assert by_name["test_adds_negative_numbers"].status == "passed"
+
+
+def test_syntax_error_names_the_answer_file_and_line(fake: Rubric, tmp_path: Path) -> None:
+    result = grade(alpha_only(tmp_path, "x = 1\n\ndef add(a, b:\n    pass\n"), rubric=fake)
+    messages = {t.message for t in part(result, "alpha").tests}
+    assert messages == {"SyntaxError: '(' was never closed (at homework/alpha.py:3)"}
+    assert part(result, "beta").score == 2
