@@ -32,7 +32,7 @@ async def test_get_answers_the_message(async_client, settings, read_json, descri
 async def test_waiting_does_not_block_the_event_loop(
     async_client, settings, heartbeat, concurrently, describe
 ):
-    settings.ASYNC_DEMO_DELAY = 0.4
+    settings.ASYNC_DEMO_DELAY = 0.6
     async with heartbeat() as beat:
         started = time.perf_counter()
         responses = await concurrently(*[lambda: async_client.get("/async/")] * 3)
@@ -45,14 +45,14 @@ async def test_waiting_does_not_block_the_event_loop(
         hint="the view must be an `async def` that awaits asyncio.sleep(...)",
     )
     expect(
-        elapsed >= 0.4,
+        elapsed >= 0.6,
         expected="the view waits settings.ASYNC_DEMO_DELAY seconds before answering",
-        got=f"three requests done after {elapsed:.2f} s with a {0.4} s delay",
+        got=f"three requests done after {elapsed:.2f} s with a 0.6 s delay",
         hint="await asyncio.sleep(settings.ASYNC_DEMO_DELAY)",
     )
     expect(
-        beat.max_gap < 0.2,
-        expected="the event loop keeps running while the view waits (no pause >= 0.2 s)",
+        beat.max_gap < 0.3,
+        expected="the event loop keeps running while the view waits (no pause of 0.3 s or more)",
         got=f"the event loop was frozen for {beat.max_gap:.2f} s at a time",
         hint="time.sleep() freezes every request on the loop; use `await asyncio.sleep(...)`",
     )

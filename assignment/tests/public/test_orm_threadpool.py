@@ -6,8 +6,8 @@ the ORM runs in the thread pool). Grading runs more (hidden) tests: filters,
 validation, ordering, the number of queries and more; see INSTRUCTIONS.md,
 part 3.
 
-The async bodies run through ``async_to_sync`` inside ordinary database tests,
-so every query stays inside the test's transaction.
+The tests commit their rows (``transaction=True``): the view's queries run on
+other threads, with connections of their own, and must see them.
 """
 
 import datetime
@@ -31,7 +31,7 @@ def make_task(title, minutes_ago, done=False):
 
 
 @pytest.mark.points(3)
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_get_lists_tasks_newest_first(client, read_json, describe):
     old = make_task("oldest", 30)
     new = make_task("newest", 1, done=True)
@@ -74,7 +74,7 @@ def test_get_lists_tasks_newest_first(client, read_json, describe):
 
 
 @pytest.mark.points(2)
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_post_creates_a_task(client, read_json, describe):
     from homework.models import Task
 
@@ -96,10 +96,10 @@ def test_post_creates_a_task(client, read_json, describe):
 
 
 @pytest.mark.points(3)
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_slow_query_does_not_block_the_event_loop(async_client, heartbeat, slow_queries, describe):
     make_task("a task", 5)
-    queries = slow_queries(0.4)
+    queries = slow_queries(0.6)
 
     async def scenario():
         async with heartbeat() as beat:
@@ -123,8 +123,8 @@ def test_slow_query_does_not_block_the_event_loop(async_client, heartbeat, slow_
         "acount, acreate)",
     )
     expect(
-        beat.max_gap < 0.2,
-        expected="the event loop keeps running while a query takes 0.4 s",
+        beat.max_gap < 0.3,
+        expected="the event loop keeps running while a query takes 0.6 s",
         got=f"the event loop was frozen for {beat.max_gap:.2f} s at a time",
         hint="never call the ORM directly from async code (not even with "
         "DJANGO_ALLOW_ASYNC_UNSAFE): move it to the thread pool",
