@@ -41,7 +41,8 @@ async def tasks(request: HttpRequest) -> HttpResponse:
         raw_done = request.GET.get("done")
         if raw_done is not None and raw_done not in DONE_FILTERS:
             return JsonResponse({"error": "done must be 'true' or 'false'"}, status=400)
-        items = await sync_to_async(list_tasks, thread_sensitive=False)(DONE_FILTERS.get(raw_done) if raw_done else None)
+        done = DONE_FILTERS.get(raw_done) if raw_done else None
+        items = await sync_to_async(list_tasks, thread_sensitive=False)(done)
         return JsonResponse({"count": len(items), "tasks": items})
 
     if request.method == "POST":
