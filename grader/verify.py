@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -52,6 +53,8 @@ __all__ = ["Variant", "VerifyReport", "add_parser", "load_variants", "run", "ver
 SOLUTION_DIR = "assignment/solution"
 MUTANTS_DIR = "assignment/mutants"
 ALTERNATIVES_DIR = "assignment/alternatives"
+
+DEFAULT_JOBS = 2 * (os.cpu_count() or 1)
 
 Kind = Literal["mutant", "alternative"]
 Level = Literal["ok", "warn", "fail"]
@@ -438,7 +441,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="grade the reference N times (default 3)",
     )
     parser.add_argument(
-        "--jobs", type=_positive_int, default=2, metavar="N", help="gradings at once (default 2)"
+        "--jobs",
+        type=_positive_int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"gradings at once (default {DEFAULT_JOBS}: the tests mostly wait, 2 x cores)",
     )
     parser.add_argument(
         "--only",
