@@ -8,7 +8,7 @@ look for deterministic evidence.
 * ``upstream`` — a fake JSONPlaceholder on respx (no network). It counts the
   calls in flight at the same time, so "all three requests went out together"
   is a number (3), not a timing.
-* ``hang`` — what a server that never answers looks like to httpx: the call
+* ``never_answers`` — what a server that never answers looks like to httpx: the call
   waits for the client's own read timeout, then raises ``httpx.ReadTimeout``
   (respx itself never enforces timeouts).
 * ``heartbeat`` — a task that ticks every few milliseconds beside a request; the
@@ -18,6 +18,7 @@ look for deterministic evidence.
 * ``concurrently`` — runs test requests at the same time, each in its own
   ``ThreadSensitiveContext`` as the real ASGI server does.
 * ``celery_eager`` — runs Celery tasks in-process and lets their exceptions out.
+* ``describe`` / ``read_json`` — a response summed up for a message; its JSON body.
 
 Student modules are imported inside the tests, never at the top of a test
 file: a broken answer file then fails its own tests instead of the collection.
@@ -230,7 +231,13 @@ class FakeUpstream:
         return side_effect
 
 
-_hang = hang
+_hang = hang  # FakeUpstream.set() has a parameter called ``hang``
+
+
+@pytest.fixture
+def never_answers() -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+    """The ``hang`` side effect, for a respx route of your own."""
+    return hang
 
 
 @contextlib.contextmanager
@@ -287,7 +294,8 @@ class Heartbeat:
 
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.sleep(self.period * 2)  # a last tick after the work
-        assert self._task is not None
+        if self._task is None:
+            return
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
