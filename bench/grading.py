@@ -50,6 +50,21 @@ async def hello(request: HttpRequest) -> HttpResponse:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What a grading run covers: every part and suite, or (``--quick``) a small slice."""
+
+    parts: tuple[str, ...] = ()  # empty: every part
+    suite: str = "all"
+
+    def grade_args(self) -> list[str]:
+        """The ``grader grade`` options that select this scope."""
+        args = ["--suite", self.suite]
+        for part in self.parts:
+            args += ["--part", part]
+        return args
+
+
+@dataclass(frozen=True)
 class GradingConfig:
     """Repetitions and sizes; ``quick()`` is the smoke-test size."""
 
@@ -62,12 +77,12 @@ class GradingConfig:
     test_timeout: float | None = None
     part_timeout: float | None = None
     per_test_limit: int | None = None  # --quick: only the first N tests
-    parts: tuple[str, ...] = ()  # --quick: grade only these parts (empty: every part)
+    scope: Scope = Scope()  # --quick: one part's public tests
 
     @classmethod
     def quick(cls) -> GradingConfig:
         return cls(runs=1, batch_size=2, hanging_runs=1, test_timeout=1.0, part_timeout=10.0,
-                   per_test_limit=2, parts=("async_view",))
+                   per_test_limit=2, scope=Scope(parts=("async_view",), suite="public"))
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -76,20 +91,17 @@ def timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def grade_command(submission: Path, report: Path, parts: tuple[str, ...] = ()) -> list[str]:
+def grade_command(submission: Path, report: Path, scope: Scope) -> list[str]:
     """``grader grade`` as a user runs it (``--json`` to check the score)."""
-    command = [sys.executable, "-m", "grader.cli", "grade", str(submission), "--json",
-               str(report)]
-    for part in parts:
-        command += ["--part", part]
-    return command
+    return [sys.executable, "-m", "grader.cli", "grade", str(submission), "--json",
+            str(report), *scope.grade_args()]
 
 
-def run_grade(submission: Path, scratch: Path, parts: tuple[str, ...] = (),
+def run_grade(submission: Path, scratch: Path, scope: Scope,
               env: dict[str, str] | None = None) -> dict[str, Any]:
     """Grade in a fresh process; the JSON report (exit 2 raises: that is not a grade)."""
     report = scratch / "grade.json"
-    result = subprocess.run(grade_command(submission, report, parts), capture_output=True,
+    result = subprocess.run(grade_command(submission, report, scope), capture_output=True,
                             text=True, timeout=900, env=env)
     if result.returncode not in (0, 1):
         raise RuntimeError(f"grader grade {submission} exited {result.returncode}: "
@@ -113,7 +125,7 @@ PlainSession = tuple[Path, list[str], list[str], dict[str, str]]
 
 
 @contextlib.contextmanager
-def plain_workspace(scratch: Path, parts: tuple[str, ...]) -> Iterator[PlainSession]:
+def plain_workspace(scratch: Path, scope: Scope) -> Iterator[PlainSession]:
     """One workspace with every reference answer and every test: (ws, paths, argv, env)."""
     from grader.rubric import load_rubric
     from grader.runner import PLUGINS, child_environment
@@ -121,9 +133,9 @@ def plain_workspace(scratch: Path, parts: tuple[str, ...]) -> Iterator[PlainSess
 
     rubric = load_rubric(project.REPO_ROOT)
     ws = scratch / "plain"
-    chosen = [p for p in rubric.parts if not parts or p.id in parts]
+    chosen = [p for p in rubric.parts if not scope.parts or p.id in scope.parts]
     paths = build_workspace(rubric, ws, answers=project.submission_files(project.REFERENCE),
-                            test_files=[p.test_file for p in chosen], suite="all")
+                            test_files=[p.test_file for p in chosen], suite=scope.suite)
     argv = [sys.executable, "-m", "pytest", "-c", str(ws / "pytest.ini"), "--rootdir", str(ws),
             "-p", "no:cacheprovider"]
     for plugin in PLUGINS:
@@ -159,7 +171,7 @@ def each_alone(ws: Path, argv: list[str], env: dict[str, str], ids: list[str]) -
 
 
 def batch_seconds(submissions: list[Path], jobs: int, scratch: Path,
-                  parts: tuple[str, ...] = ()) -> tuple[float, str]:
+                  scope: Scope) -> tuple[float, str]:
     """Wall time to grade every submission (all in one folder), and how it was done.
 
     ``grader batch`` when it is installed (a fresh gradebook, ``--force``: no
@@ -167,10 +179,10 @@ def batch_seconds(submissions: list[Path], jobs: int, scratch: Path,
     ``grader batch`` grades every part), ``grade()`` from ``jobs`` threads.
     """
     folder = submissions[0].parent
-    if importlib.util.find_spec("grader.batch") is not None and not parts:
+    if importlib.util.find_spec("grader.batch") is not None and not scope.parts:
         gradebook = scratch / "batch-out" / "gradebook.csv"
         command = [sys.executable, "-m", "grader.cli", "batch", str(folder), "--out",
-                   str(gradebook), "--jobs", str(jobs), "--force"]
+                   str(gradebook), "--jobs", str(jobs), "--force", "--suite", scope.suite]
         started = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, timeout=3600)
         elapsed = time.perf_counter() - started
@@ -185,8 +197,9 @@ def batch_seconds(submissions: list[Path], jobs: int, scratch: Path,
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(lambda sub: grade(sub, parts=parts or None), submissions))
-    only = f" (parts {', '.join(parts)})" if parts else ""
+        list(pool.map(lambda sub: grade(sub, suite=scope.suite, parts=scope.parts or None),
+                      submissions))
+    only = f" (parts {', '.join(scope.parts)})" if scope.parts else ""
     return time.perf_counter() - started, f"grader.engine.grade in {jobs} threads{only}"
 
 
@@ -205,14 +218,14 @@ def run_grading(config: GradingConfig, submission: Path | None,
             graded["submission"] = submission
         grade_times: dict[str, list[float]] = {code: [] for code in graded}
         scores: dict[str, set[tuple[float, float]]] = {code: set() for code in graded}
-        with plain_workspace(scratch, config.parts) as (ws, paths, argv, env):
+        with plain_workspace(scratch, config.scope) as (ws, paths, argv, env):
             plain_times = []
             # Interleaved, so that the machine's noise falls on both sides of the ratio alike.
             for run in range(config.runs):
                 for code, target in graded.items():
                     log(f"grade {run + 1}/{config.runs}: grader grade {target}")
                     started = time.perf_counter()
-                    data = run_grade(target, scratch, config.parts)
+                    data = run_grade(target, scratch, config.scope)
                     grade_times[code].append(time.perf_counter() - started)
                     scores[code].add((data["score"], data["max_score"]))
                 log(f"plain pytest {run + 1}/{config.runs}")
@@ -256,7 +269,7 @@ def run_grading(config: GradingConfig, submission: Path | None,
             submissions.append(reference_submission(batch_dir / f"s{i:03d}", extra=extra))
         jobs = config.batch_jobs or os.cpu_count() or 1
         log(f"batch of {len(submissions)} submissions")
-        batch_total, how = batch_seconds(submissions, jobs, scratch, config.parts)
+        batch_total, how = batch_seconds(submissions, jobs, scratch, config.scope)
         figures["batch"] = {"submissions": len(submissions), "total_s": batch_total,
                             "per_submission_s": batch_total / len(submissions), "how": how}
         rows.append({"label": f"batch: seconds per submission ({len(submissions)})",
@@ -272,7 +285,7 @@ def run_grading(config: GradingConfig, submission: Path | None,
         for run in range(config.hanging_runs):
             log(f"hanging part {run + 1}/{config.hanging_runs} (budget {budget:g} s)")
             started = time.perf_counter()
-            run_grade(hang, scratch, config.parts, hang_env)
+            run_grade(hang, scratch, config.scope, hang_env)
             hang_times.append(time.perf_counter() - started)
         figures["hanging"] = {"seconds": hang_times, "median_s": statistics.median(hang_times),
                               "part_timeout_s": budget}

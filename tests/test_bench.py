@@ -91,8 +91,9 @@ def test_quick_bench_writes_every_grading_figure(quick_results: dict[str, Any]) 
     assert grading["per_test"]["tests"] >= 1
     assert finite(grading["batch"]["per_submission_s"])
     assert grading["hanging"]["part_timeout_s"] == 10.0
-    # The reference graded on the part the quick run grades: full marks, every time.
-    assert grading["grade"]["scores"] == [[15, 15]]
+    # The reference, graded on the slice the quick run grades: full marks.
+    [[score, max_score]] = grading["grade"]["scores"]
+    assert score == max_score > 0
 
 
 @pytest.mark.slow
