@@ -49,6 +49,9 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
     transport_errors: int = 0
     unfinished: list[float] = field(default_factory=list)
+    spread: float = 0.0
+    finished_at: list[float] = field(default_factory=list)  # seconds after the start
+    first_client_done: float | None = None  # when the first client had sent all it had
 
     @property
     def completed(self) -> int:
@@ -59,9 +62,25 @@ class LoadResult:
         return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
 
     @property
-    def throughput(self) -> float:
-        """Answered requests per second of wall time."""
+    def overall_throughput(self) -> float:
+        """Answered requests per second of the whole run, ramp-up and tail included."""
         return self.completed / self.elapsed if self.elapsed > 0 else math.nan
+
+    @property
+    def throughput(self) -> float:
+        """Answered requests per second while every client was busy (the steady state).
+
+        The window runs from the last client's start to the moment the first
+        client got its last answer and went idle (or to the deadline). The
+        ramp-up and the tail, when fewer clients are sending, would otherwise
+        count against a server whose run ends early and not against one cut
+        at the deadline. Under a second of steady state, the whole run is used.
+        """
+        end = self.first_client_done if self.first_client_done is not None else self.elapsed
+        if end - self.spread < 1.0:
+            return self.overall_throughput
+        done = sum(1 for t in self.finished_at if self.spread <= t <= end)
+        return done / (end - self.spread)
 
     def quantile(self, q: float) -> float:
         """Latency percentile over answered and (as lower bounds) unfinished requests."""
@@ -88,8 +107,10 @@ async def drive(
         httpx.AsyncClient(verify=context, timeout=timeout, limits=httpx.Limits(max_connections=1))
         for _ in range(clients)
     ]
-    result = LoadResult(clients=clients, planned=clients * requests_per_client, elapsed=0.0)
+    result = LoadResult(clients=clients, planned=clients * requests_per_client, elapsed=0.0,
+                        spread=spread)
     in_flight: dict[int, float] = {}
+    start = time.perf_counter()
 
     async def client_loop(index: int, client: httpx.AsyncClient) -> None:
         await asyncio.sleep(spread * index / clients)
@@ -103,11 +124,14 @@ async def drive(
                 continue
             finally:
                 in_flight.pop(index, None)
-            result.latencies.append(time.perf_counter() - sent)
+            now = time.perf_counter()
+            result.latencies.append(now - sent)
+            result.finished_at.append(now - start)
             result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
+        if result.first_client_done is None:  # from here on, fewer clients are sending
+            result.first_client_done = time.perf_counter() - start
 
     try:
-        start = time.perf_counter()
         tasks = [asyncio.create_task(client_loop(i, c)) for i, c in enumerate(pool)]
         _, pending = await asyncio.wait(tasks, timeout=deadline)
         stopped = time.perf_counter()

@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SCENARIO_FIGURES = ("p50_s", "p95_s", "p50_ratio", "p95_ratio", "rps",
+SCENARIO_FIGURES = ("p50_s", "p95_s", "p50_ratio", "p95_ratio", "rps", "rps_overall",
                     "server_cpu_ms_per_request", "upstream_cpu_ms_per_request",
                     "driver_cpu_ms_per_request")
 EXPECTED_SCENARIOS = {
