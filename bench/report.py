@@ -50,7 +50,8 @@ def lesson_table(lesson: Mapping[str, Any]) -> Table:
         )
     skipped = [f"{key}: HTTP {p['status']}" for key, p in lesson["probes"].items()
                if p["status"] != 200]
-    captions = ["CPU ms/req: the server's processes, from /proc/<pid>/stat, per answered request"]
+    captions = ["req/s: answered per second while every client was busy (steady state); "
+                "CPU ms/req: the server's processes (/proc/<pid>/stat) per answered request"]
     if skipped:
         captions.append("not measured (the first request failed): " + ", ".join(skipped))
     table.caption = "\n".join(captions)
