@@ -13,9 +13,14 @@ from rich.console import Console
 
 from bench import report
 from bench.lesson import LessonConfig, run_lesson
+from bench.procs import ServerError
+from bench.project import ProjectError
 from bench.targets import Target, lesson_targets
 
 JSON_VERSION = 1
+# What stops the benchmark with exit status 2 (one line, no traceback): no answer
+# file, a reference server that never started, a grader run that could not grade.
+BenchError = (ProjectError, ServerError, RuntimeError)
 
 
 def machine() -> dict[str, Any]:

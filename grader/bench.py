@@ -122,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         code: int = main.run_bench(args, console)
+    except main.BenchError as exc:  # no answer file, a server that never started...
+        console.print(f"grader bench: {exc}")
+        return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
     console.print(f"bench took {time.monotonic() - started:.0f} s")
