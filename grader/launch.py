@@ -31,6 +31,33 @@ def _limit(kind: int, value: int) -> None:
     resource.setrlimit(kind, (value, value))
 
 
+def apply_limits(
+    *, memory: int, file_size: int, cgroup: Path | None = None, nproc: int | None = None
+) -> None:
+    """Join the pids cgroup (or take the NPROC limit), then the memory, file and core limits.
+
+    Shared by this module and the fork server's children (``grader.zygote``):
+    both call it before the channel is taken and before any workspace code runs.
+    """
+    if cgroup is not None:
+        containment.join(cgroup)
+    if nproc is not None:
+        containment.limit_processes(nproc)
+    _limit(resource.RLIMIT_AS, memory)
+    _limit(resource.RLIMIT_FSIZE, file_size)
+    _limit(resource.RLIMIT_CORE, 0)
+
+
+def run_pytest_main(pytest_args: list[str], writer: ChannelWriter | None) -> int:
+    """Run pytest with the reporter on ``writer`` (taken from the environment beforehand)."""
+    import pytest
+
+    from grader.pytest_plugin import ChannelPlugin
+
+    plugins: list[object] = [ChannelPlugin(writer)] if writer is not None else []
+    return int(pytest.main(pytest_args, plugins=plugins))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Apply the limits given on the command line and run pytest with the rest."""
     parser = argparse.ArgumentParser(prog="python -m grader.launch")
@@ -40,25 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nproc", type=int, help="RLIMIT_NPROC (tasks of this user)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    if args.cgroup is not None:
-        containment.join(args.cgroup)
-    if args.nproc is not None:
-        containment.limit_processes(args.nproc)
-    _limit(resource.RLIMIT_AS, args.memory)
-    _limit(resource.RLIMIT_FSIZE, args.file_size)
-    _limit(resource.RLIMIT_CORE, 0)
+    apply_limits(memory=args.memory, file_size=args.file_size, cgroup=args.cgroup, nproc=args.nproc)
     pytest_args = list(args.pytest_args)
     if pytest_args[:1] == ["--"]:
         pytest_args = pytest_args[1:]
 
     writer = ChannelWriter.from_environment()
-
-    import pytest
-
-    from grader.pytest_plugin import ChannelPlugin
-
-    plugins: list[object] = [ChannelPlugin(writer)] if writer is not None else []
-    return int(pytest.main(pytest_args, plugins=plugins))
+    return run_pytest_main(pytest_args, writer)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,15 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from grader.channel import ENV_VAR, open_signed_channel, read_signed
-from grader.containment import contain
+from grader import forkserver
+from grader.channel import ENV_VAR, SignedChannel, open_signed_channel, read_signed
+from grader.containment import Containment, contain
 from grader.guard import digests
 from grader.workspace import TESTS_DIR
 
@@ -63,6 +65,7 @@ class RunOutcome:
     duration: float = 0.0
     output: str = ""
     integrity: list[str] = field(default_factory=list)  # for the instructor (channel.read_signed)
+    launcher: str = ""  # ``forkserver`` or ``spawn``: how the process was started
 
     def events(self, name: str) -> list[dict[str, Any]]:
         """The records of one kind (``collected``, ``result``, ``finish``...)."""
@@ -98,7 +101,7 @@ def pytest_command(
     launch_args: list[str] | None = None,
 ) -> list[str]:
     """The full command line of one grading process (``launch_args``: process bounds)."""
-    command = [
+    return [
         sys.executable,
         "-m",
         "grader.launch",
@@ -108,6 +111,17 @@ def pytest_command(
         str(FILE_SIZE_LIMIT),
         *(launch_args or []),
         "--",
+        *pytest_arguments(
+            workspace, test_paths, test_timeout=test_timeout, collect_only=collect_only
+        ),
+    ]
+
+
+def pytest_arguments(
+    workspace: Path, test_paths: list[str], *, test_timeout: float, collect_only: bool = False
+) -> list[str]:
+    """pytest's own arguments in a grading process (spawned or forked alike)."""
+    args = [
         "-c",
         str(workspace / "pytest.ini"),
         "--rootdir",
@@ -116,8 +130,8 @@ def pytest_command(
         "no:cacheprovider",
     ]
     for plugin in PLUGINS:
-        command += ["-p", plugin]
-    command += [
+        args += ["-p", plugin]
+    args += [
         "--assert=plain",
         "--import-mode=importlib",
         "--disable-socket",
@@ -128,8 +142,67 @@ def pytest_command(
         "--no-header",
     ]
     if collect_only:
-        command.append("--collect-only")
-    return command + test_paths
+        args.append("--collect-only")
+    return args + test_paths
+
+
+class _Process(Protocol):
+    """What the runner needs of a grading process: ``Popen`` or ``ForkedProcess``."""
+
+    pid: int
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+def _start(
+    workspace: Path,
+    test_paths: list[str],
+    *,
+    env: dict[str, str],
+    output: int,
+    channel: SignedChannel,
+    bound: Containment,
+    test_timeout: float,
+    collect_only: bool,
+) -> tuple[_Process, str]:
+    """Fork the process from the fork server when there is one, else spawn it."""
+    server = forkserver.shared(child_environment(Path(tempfile.gettempdir())))
+    if server is not None:
+        try:
+            forked = server.spawn(
+                pytest_arguments(
+                    workspace, test_paths, test_timeout=test_timeout, collect_only=collect_only
+                ),
+                env=env,
+                cwd=workspace,
+                output_fd=output,
+                channel_fds=channel.fds,
+                memory=MEMORY_LIMIT,
+                file_size=FILE_SIZE_LIMIT,
+                cgroup=bound.cgroup,
+                nproc=bound.nproc,
+            )
+            return forked, "forkserver"
+        except forkserver.ForkServerError:
+            pass  # spawn this one; a broken server is not asked again
+    command = pytest_command(
+        workspace,
+        test_paths,
+        test_timeout=test_timeout,
+        collect_only=collect_only,
+        launch_args=bound.launch_args(),
+    )
+    process = subprocess.Popen(
+        command,
+        cwd=workspace,
+        env={**env, ENV_VAR: channel.env_value},
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        pass_fds=channel.fds,
+        start_new_session=True,
+    )
+    return process, "spawn"
 
 
 def run_pytest(
@@ -164,23 +237,15 @@ def run_pytest(
         open_signed_channel(scratch, {"digests": expected_files}) as channel,
         log.open("wb") as output,
     ):
-        command = pytest_command(
+        process, outcome.launcher = _start(
             workspace,
             test_paths,
+            env=env,
+            output=output.fileno(),
+            channel=channel,
+            bound=bound,
             test_timeout=test_timeout,
             collect_only=collect_only,
-            launch_args=bound.launch_args(),
-        )
-        env[ENV_VAR] = channel.env_value
-        process = subprocess.Popen(
-            command,
-            cwd=workspace,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            pass_fds=channel.fds,
-            start_new_session=True,
         )
         try:
             outcome.returncode = process.wait(timeout=budget)
@@ -248,6 +313,7 @@ def run_resuming(
         merged.returncode = outcome.returncode
         merged.output = outcome.output
         merged.timed_out = outcome.timed_out
+        merged.launcher = outcome.launcher
         merged.records += [r for r in outcome.records if r.get("event") != "collected"]
         if expected is None:
             collected = outcome.events("collected")
