@@ -271,7 +271,8 @@ def verify(
         Check(
             f"reference ×{repeat}",
             "",
-            " / ".join(str(s) for s in scores),
+            # One figure when every run agrees; otherwise each run's score, in order.
+            f"{scores[0]} every time" if len(set(scores)) == 1 else ", ".join(map(str, scores)),
             "identical outcomes",
             "fail" if flaky or len(set(scores)) > 1 else "ok",
             "outcome changed between runs: " + ", ".join(sorted(set(flaky))) if flaky else "",
