@@ -37,6 +37,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import grader
+from grader.argtypes import positive_int
 from grader.engine import default_jobs, grade
 from grader.errors import GraderError
 from grader.results import SUITES, GradeResult, number
@@ -355,14 +356,6 @@ def run_batch(
 # ----------------------------------------------------------------------------- CLI
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -381,7 +374,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("directory", type=Path, metavar="DIR", help="one subdirectory each")
     parser.add_argument("--out", type=Path, required=True, metavar="CSV", help="gradebook CSV")
     parser.add_argument(
-        "--jobs", type=_positive_int, default=1, metavar="N",
+        "--jobs", type=positive_int, default=1, metavar="N",
         help="submissions graded at the same time (default 1); the pytest processes are "
         "shared out so the machine is never busier than with one `grader grade`",
     )

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from grader.argtypes import positive_int
 from grader.engine import grade
 from grader.errors import GraderError
 from grader.results import SUITES, GradeResult
@@ -75,7 +76,7 @@ def _add_grade(subparsers: Any) -> None:
         "--part", action="append", metavar="ID", help="grade only this part (repeatable)"
     )
     grade_parser.add_argument(
-        "--jobs", type=_positive_int, metavar="N", help="pytest processes at once"
+        "--jobs", type=positive_int, metavar="N", help="pytest processes at once"
     )
     grade_parser.add_argument(
         "--root", type=Path, metavar="DIR", help="the assignment's repository (default: this one)"
@@ -83,14 +84,6 @@ def _add_grade(subparsers: Any) -> None:
     grade_parser.set_defaults(handler=run_grade)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def run_grade(args: argparse.Namespace) -> int:

@@ -43,6 +43,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.argtypes import positive_int
 from grader.engine import grade
 from grader.errors import GraderError
 from grader.results import GradeResult, PartResult, number
@@ -415,11 +416,6 @@ def render(report: VerifyReport, console: Console) -> None:
     )
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -436,14 +432,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument(
         "--repeat",
-        type=_positive_int,
+        type=positive_int,
         default=3,
         metavar="N",
         help="grade the reference N times (default 3)",
     )
     parser.add_argument(
         "--jobs",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_JOBS,
         metavar="N",
         help=f"gradings at once (default {DEFAULT_JOBS}: the tests mostly wait, 2 x cores)",
