@@ -7,17 +7,20 @@ with the real engine:
   same per-test outcomes (a flaky test would grade students by luck), and the
   points of every part add up (no instructor problem);
 * the starter scores zero in every part;
-* every mutant (``assignment/mutants/<name>/``: known-wrong answer files of ONE
-  part plus ``mutant.toml`` with ``part``, ``min_points_lost``,
-  ``description``) loses at least ``min_points_lost`` points in its part and
-  nothing anywhere else;
+* every mutant (``assignment/mutants/<name>/mutant.toml``: ``part``,
+  ``min_points_lost``, ``description`` and the ``[[edit]]`` find/replace edits
+  that put ONE known bug into the CURRENT reference, see ``grader.mutants``)
+  still applies to the reference (a ``find`` text gone or ambiguous is a failed
+  check, never a silent skip), loses at least ``min_points_lost`` points in its
+  part and nothing anywhere else;
 * every alternative (``assignment/alternatives/<name>/``: valid answers another
   way plus ``alternative.toml``) keeps full marks;
 * every grading test fails on at least one wrong answer (the starter or a
   mutant). A test that nothing fails is a failure; one that only the starter
   fails is reported as a warning (no realistic mistake is known to trip it).
 
-A mutant or alternative is the reference with its files laid over it. Grading
+A mutant or alternative is the reference with its files laid over it (a
+mutant's files are first materialized from its edits). Grading
 is per part and a part sees only its own answer files, so a part whose files
 equal the reference's would grade exactly like the reference: its result is
 reused and only the changed parts run. That keeps the whole check to a few
@@ -46,6 +49,7 @@ from rich.text import Text
 from grader.argtypes import positive_int
 from grader.engine import grade
 from grader.errors import GraderError
+from grader.mutants import MUTANT_FILE, StaleEditError, load_mutant, materialize
 from grader.results import GradeResult, PartResult, number
 from grader.rubric import Rubric, load_rubric
 
@@ -69,7 +73,7 @@ class Variant:
     name: str
     path: Path
     description: str
-    files: tuple[str, ...]  # answer-file paths it holds, e.g. ("homework/tasks.py",)
+    files: tuple[str, ...]  # answer files it holds or edits, e.g. ("homework/tasks.py",)
     part: str = ""  # mutants: the part it breaks
     min_points_lost: float = 0.0
 
@@ -116,13 +120,20 @@ class VerifyReport:
 
 
 def load_variants(rubric: Rubric, kind: Kind) -> list[Variant]:
-    """Read every ``<kind>s/<name>/`` folder; a malformed one raises GraderError."""
+    """Read every ``<kind>s/<name>/`` folder; a malformed one raises GraderError.
+
+    A mutant folder holds only ``mutant.toml`` (its edits); an alternative
+    folder holds whole answer files plus ``alternative.toml``.
+    """
     folder = rubric.root / (MUTANTS_DIR if kind == "mutant" else ALTERNATIVES_DIR)
     if not folder.is_dir():
         return []
     answer_files = {file for part in rubric.parts for file in part.files}
     variants = []
     for path in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if kind == "mutant":
+            variants.append(_load_mutant(rubric, path, answer_files))
+            continue
         meta_path = path / f"{kind}.toml"
         try:
             meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
@@ -143,16 +154,30 @@ def load_variants(rubric: Rubric, kind: Kind) -> list[Variant]:
         description = meta.get("description")
         if not isinstance(description, str) or not description.strip():
             raise GraderError(f"{meta_path}: needs a description")
-        part, min_lost = "", 0.0
-        if kind == "mutant":
-            part = str(meta.get("part", ""))
-            rubric.part(part)  # raises GraderError for an unknown part id
-            raw_min = meta.get("min_points_lost")
-            if not isinstance(raw_min, int | float) or raw_min <= 0:
-                raise GraderError(f"{meta_path}: min_points_lost must be a positive number")
-            min_lost = float(raw_min)
-        variants.append(Variant(kind, path.name, path, description.strip(), files, part, min_lost))
+        variants.append(Variant(kind, path.name, path, description.strip(), files))
     return variants
+
+
+def _load_mutant(rubric: Rubric, path: Path, answer_files: set[str]) -> Variant:
+    """A mutant's spec, checked against the rubric (known part, answer files only)."""
+    spec = load_mutant(path)
+    rubric.part(spec.part)  # raises GraderError for an unknown part id
+    leftovers = sorted(
+        file.relative_to(path).as_posix()
+        for file in path.rglob("*")
+        if file.is_file() and file.name != MUTANT_FILE and "__pycache__" not in file.parts
+    )
+    if leftovers:
+        raise GraderError(
+            f"{path}: holds {leftovers}; a mutant is its mutant.toml edits only "
+            "(a copied answer file would not follow the reference)"
+        )
+    stray = [file for file in spec.files if file not in answer_files]
+    if stray:
+        raise GraderError(f"{path}/mutant.toml: edits {stray}; a mutant edits answer files only")
+    return Variant(
+        "mutant", spec.name, path, spec.description, spec.files, spec.part, spec.min_points_lost
+    )
 
 
 # --------------------------------------------------------------------------
@@ -160,12 +185,12 @@ def load_variants(rubric: Rubric, kind: Kind) -> list[Variant]:
 # --------------------------------------------------------------------------
 
 
-def _overlay(rubric: Rubric, variant: Variant, dest: Path) -> Path:
-    """The reference's answer files, then the variant's over them, in ``dest``."""
+def _overlay(rubric: Rubric, answers: Path, dest: Path) -> Path:
+    """The reference's answer files, then those under ``answers`` over them, in ``dest``."""
     solution = rubric.root / SOLUTION_DIR
     for part in rubric.parts:
         for file in part.files:
-            source = variant.path / file
+            source = answers / file
             if not source.is_file():
                 source = solution / file
             target = dest / file
@@ -174,13 +199,13 @@ def _overlay(rubric: Rubric, variant: Variant, dest: Path) -> Path:
     return dest
 
 
-def _changed_parts(rubric: Rubric, variant: Variant) -> list[str]:
-    """Parts whose answer files differ from the reference's."""
+def _changed_parts(rubric: Rubric, answers: Path) -> list[str]:
+    """Parts whose answer files under ``answers`` differ from the reference's."""
     solution = rubric.root / SOLUTION_DIR
     changed = []
     for part in rubric.parts:
         for file in part.files:
-            mine = variant.path / file
+            mine = answers / file
             if mine.is_file() and mine.read_bytes() != (solution / file).read_bytes():
                 changed.append(part.id)
                 break
@@ -188,14 +213,14 @@ def _changed_parts(rubric: Rubric, variant: Variant) -> list[str]:
 
 
 def _grade_variant(
-    rubric: Rubric, variant: Variant, reference: GradeResult
+    rubric: Rubric, variant: Variant, answers: Path, reference: GradeResult
 ) -> tuple[GradeResult, list[str]]:
-    """Grade only the parts the variant changes; reuse the reference for the rest."""
-    changed = _changed_parts(rubric, variant)
+    """Grade only the parts ``answers`` changes; reuse the reference for the rest."""
+    changed = _changed_parts(rubric, answers)
     if not changed:
         return reference, changed
     with tempfile.TemporaryDirectory(prefix=f"verify-{variant.name}-") as tmp:
-        result = grade(_overlay(rubric, variant, Path(tmp)), rubric=rubric, parts=changed, jobs=1)
+        result = grade(_overlay(rubric, answers, Path(tmp)), rubric=rubric, parts=changed, jobs=1)
     reused = {part.id: part for part in reference.parts}
     parts: list[PartResult] = [
         part if part.id in changed else reused[part.id] for part in result.parts
@@ -209,6 +234,28 @@ def _grade_variant(
         problems=result.problems,
     )
     return merged, changed
+
+
+def _materialize_mutants(
+    rubric: Rubric, mutants: list[Variant], dest: Path
+) -> tuple[list[tuple[Variant, Path]], list[Check]]:
+    """Each mutant's answer files under ``dest/<name>``, and a failed check per stale one.
+
+    A stale mutant (its ``find`` text no longer occurs exactly once in the
+    reference) is not graded: applying its bug elsewhere, or not at all,
+    would test nothing. It fails verify with the reason instead.
+    """
+    built: list[tuple[Variant, Path]] = []
+    stale: list[Check] = []
+    for mutant in mutants:
+        try:
+            answers = materialize(mutant.path, rubric.root / SOLUTION_DIR, dest / mutant.name)
+        except StaleEditError as exc:
+            subject = f"mutant {mutant.name}"
+            stale.append(Check(subject, mutant.part, "", "its edit applies", "fail", str(exc)))
+            continue
+        built.append((mutant, answers))
+    return built, stale
 
 
 def _outcomes(result: GradeResult) -> dict[str, str]:
@@ -286,11 +333,16 @@ def verify(
     def grade_starter() -> GradeResult:
         return grade(rubric.starter, rubric=rubric)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="verify-mutants-") as built,
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+    ):
         starter_future = pool.submit(grade_starter)
+        sources, stale = _materialize_mutants(rubric, mutants, Path(built))
+        sources += [(alternative, alternative.path) for alternative in alternatives]
         variant_futures = [
-            (variant, pool.submit(_grade_variant, rubric, variant, reference))
-            for variant in [*mutants, *alternatives]
+            (variant, pool.submit(_grade_variant, rubric, variant, answers, reference))
+            for variant, answers in sources
         ]
         starter = starter_future.result()
         graded = [(variant, future.result()) for variant, future in variant_futures]
@@ -307,6 +359,8 @@ def verify(
             )
         )
 
+    for check in stale:
+        report.add(check)
     caught_by_mutants: set[str] = set()
     for variant, (result, changed) in graded:
         by_id = {part.id: part for part in result.parts}
