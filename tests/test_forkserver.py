@@ -146,3 +146,36 @@ def test_a_killed_process_is_reported_through_the_fork_server(fake: Rubric, tmp_
         "The test process was stopped by SIGKILL (often: out of memory, or the process "
         "killed itself) while this test was running."
     }
+
+
+def _gone(pid: int) -> bool:
+    """No such process any more, or only its exit status is left (a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def test_no_process_forked_by_a_part_outlives_it(fake: Rubric, tmp_path: Path) -> None:
+    evidence = tmp_path / "pids.txt"
+    code = textwrap.dedent(
+        f"""\
+        import os, time
+
+        def add(a, b):
+            child = os.fork()
+            if child == 0:
+                time.sleep(300)
+                os._exit(0)
+            with open({str(evidence)!r}, "a") as stream:
+                stream.write(f"{{os.getpid()}} {{child}}\\n")
+            return a + b
+        """
+    )
+    sub = submission(tmp_path / "sub", {"homework/alpha.py": code, **_beta()})
+    result = grade(sub, rubric=fake, parts=["alpha"])
+    assert next(p for p in result.parts if p.id == "alpha").score == 3
+    pids = [int(pid) for pid in evidence.read_text().split()]
+    assert pids
+    assert [pid for pid in pids if not _gone(pid)] == []
