@@ -256,17 +256,15 @@ def run_grading(config: GradingConfig, submission: Path | None,
         ]
 
         batch_dir = scratch / "batch"
-        variants = [None, *sorted(p for p in project.MUTANTS.iterdir() if p.is_dir())] \
-            if project.MUTANTS.is_dir() else [None]
+        variants = [None, *project.mutant_dirs()]
         submissions = []
         # Half reference copies (full marks), half the mutants in turn (points lost,
         # some by timing out): a class is neither all right nor all wrong.
         for i in range(config.batch_size):
             variant = variants[(i // 2) % (len(variants) - 1) + 1] \
                 if i % 2 and len(variants) > 1 else None
-            extra = {} if variant is None else {
-                str(f.relative_to(variant)): f for f in (variant / "homework").glob("*.py")}
-            submissions.append(reference_submission(batch_dir / f"s{i:03d}", extra=extra))
+            overrides = {} if variant is None else project.mutant_answers(variant)
+            submissions.append(reference_submission(batch_dir / f"s{i:03d}", overrides=overrides))
         jobs = config.batch_jobs or os.cpu_count() or 1
         log(f"batch of {len(submissions)} submissions")
         batch_total, how = batch_seconds(submissions, jobs, scratch, config.scope)

@@ -117,6 +117,26 @@ def copy_database(migrated: Path, project: Path) -> None:
     shutil.copyfile(migrated / "db.sqlite3", project / "db.sqlite3")
 
 
+def mutant_dirs() -> list[Path]:
+    """Every mutant directory under ``assignment/mutants/``, sorted by name."""
+    return sorted(p for p in MUTANTS.iterdir() if p.is_dir()) if MUTANTS.is_dir() else []
+
+
+def mutant_answers(mutant: Path) -> dict[str, str]:
+    """A mutant's edited answer files (relative path -> text): the reference plus its edits.
+
+    A mutant that no longer applies to the reference raises ProjectError (as
+    ``grader verify`` reports it), never a silently unchanged reference.
+    """
+    from grader.errors import GraderError
+    from grader.mutants import apply_edits, load_mutant  # mutants are edits, not file copies
+
+    try:
+        return apply_edits(load_mutant(mutant), REFERENCE)
+    except GraderError as exc:
+        raise ProjectError(str(exc)) from None
+
+
 def make_sequential(source: str) -> str:
     """Apply the documented transformation (see ``SEQUENTIAL_HELPER``) to aggregator source."""
     ast.parse(source)  # a broken reference should fail here, loudly
@@ -132,20 +152,22 @@ def make_sequential(source: str) -> str:
 def sequential_aggregator() -> tuple[str, AnswerSource]:
     """The sequential-await aggregator: the reference transformed, else a mutant.
 
-    The transformation comes first: it changes nothing but the awaits, and it
-    follows the reference when the reference changes (a mutant under
-    ``assignment/mutants/`` is a copy taken once, and kept what the reference
-    had then, e.g. per-client TLS set-up). A mutant whose directory name says
-    "sequential" is the fallback when the reference has no ``asyncio.gather``.
+    The transformation comes first: it changes nothing but the awaits, while a
+    mutant also rewrites the loop around them. A mutant whose directory name
+    says "sequential" and that edits the aggregator is the fallback when the
+    reference has no ``asyncio.gather``.
     """
     try:
         text = make_sequential((REFERENCE / AGGREGATOR).read_text())
     except ProjectError:
-        if MUTANTS.is_dir():
-            for mutant in sorted(MUTANTS.iterdir()):
-                candidate = mutant / AGGREGATOR
-                if "sequential" in mutant.name and candidate.is_file():
-                    return candidate.read_text(), AnswerSource(
+        for mutant in mutant_dirs():
+            if "sequential" in mutant.name:
+                try:
+                    files = mutant_answers(mutant)
+                except ProjectError:  # its edit expects the gather the reference lacks
+                    continue
+                if AGGREGATOR in files:
+                    return files[AGGREGATOR], AnswerSource(
                         "sequential", f"mutant {mutant.relative_to(REPO_ROOT)}")
         raise
     return text, AnswerSource(

@@ -19,6 +19,7 @@ import pytest
 from rich.console import Console
 
 from grader.batch import BatchSummary, run_batch, state_path
+from grader.mutants import materialize
 from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def make_roster(base: Path) -> Path:
           (SOLUTION / "homework" / "async_views.py").read_text(encoding="utf-8"))
     write(roster / "flat" / "async_views.py",  # just the file, no homework/ folder
           (SOLUTION / "homework" / "async_views.py").read_text(encoding="utf-8"))
-    copy_homework(MUTANT, roster / "mutant")
+    materialize(MUTANT, SOLUTION, roster / "mutant")  # just its edited file, like "partial"
     copy_homework(SOLUTION, roster / "syntax_error")
     write(roster / "syntax_error" / "homework" / "aggregator.py", "async def dashboard(:\n")
     copy_homework(SOLUTION, roster / "hostile")

@@ -63,28 +63,43 @@ def _copy_assignment(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_mutant_with_files_of_another_part_is_refused(tmp_path: Path) -> None:
+EDIT = '[[edit]]\nfile = "homework/tasks.py"\nfind = "return"\nreplace = "return None or"\n'
+
+
+def _mutant(root: Path, text: str) -> Path:
+    """``assignment/mutants/bad/mutant.toml`` holding ``text``; returns the mutant folder."""
+    folder = root / "assignment" / "mutants" / "bad"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mutant.toml").write_text(text)
+    return folder
+
+
+def test_a_mutant_may_edit_answer_files_only(tmp_path: Path) -> None:
     root = _copy_assignment(tmp_path)
-    mutant = root / "assignment" / "mutants" / "bad" / "homework"
-    mutant.mkdir(parents=True)
-    (mutant / "tasks.py").write_text("x = 1\n")
-    (mutant / "README.py").write_text("")
-    (mutant.parent / "mutant.toml").write_text(
+    _mutant(
+        root,
         'part = "daily_stats"\nmin_points_lost = 1\ndescription = "d"\n'
+        + EDIT.replace("homework/tasks.py", "homework/models.py"),
     )
-    with pytest.raises(GraderError, match="answer files only"):
+    with pytest.raises(GraderError, match="edits answer files only"):
+        load_variants(load_rubric(root), "mutant")
+
+
+def test_a_mutant_holding_a_copied_answer_file_is_refused(tmp_path: Path) -> None:
+    """A file copy would not follow the reference: a mutant is its edits only."""
+    root = _copy_assignment(tmp_path)
+    folder = _mutant(root, 'part = "daily_stats"\nmin_points_lost = 1\ndescription = "d"\n' + EDIT)
+    (folder / "homework").mkdir()
+    (folder / "homework" / "tasks.py").write_text("x = 1\n")
+    with pytest.raises(GraderError, match=r"mutant\.toml edits only"):
         load_variants(load_rubric(root), "mutant")
 
 
 def test_a_mutant_needs_a_known_part_and_positive_points(tmp_path: Path) -> None:
     root = _copy_assignment(tmp_path)
-    mutant = root / "assignment" / "mutants" / "bad" / "homework"
-    mutant.mkdir(parents=True)
-    (mutant / "tasks.py").write_text("x = 1\n")
-    meta = mutant.parent / "mutant.toml"
-    meta.write_text('part = "nope"\nmin_points_lost = 1\ndescription = "d"\n')
+    _mutant(root, 'part = "nope"\nmin_points_lost = 1\ndescription = "d"\n' + EDIT)
     with pytest.raises(GraderError, match="unknown part"):
         load_variants(load_rubric(root), "mutant")
-    meta.write_text('part = "daily_stats"\nmin_points_lost = 0\ndescription = "d"\n')
+    _mutant(root, 'part = "daily_stats"\nmin_points_lost = 0\ndescription = "d"\n' + EDIT)
     with pytest.raises(GraderError, match="min_points_lost"):
         load_variants(load_rubric(root), "mutant")
