@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.mutants import materialize
 from grader.release import (
     AUTOGRADER_DIR,
     BUNDLE_DIR,
@@ -202,9 +203,23 @@ def test_no_reference_solution_line_in_student_tree(student: Path) -> None:
         assert not leaked, f"{rel} holds reference-solution lines: {leaked[:3]}"
 
 
-def test_no_solution_mutant_or_alternative_in_either_tree(student: Path, autograder: Path) -> None:
+@pytest.fixture(scope="module")
+def mutant_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Every mutant as the answer files it stands for (mutants are stored as edits)."""
+    target = tmp_path_factory.mktemp("mutants")
+    for mutant in sorted(p for p in (ASSIGNMENT / "mutants").iterdir() if p.is_dir()):
+        materialize(mutant, ASSIGNMENT / "solution", target / mutant.name)
+    files = [p for p in files_under(target) if p.suffix == ".py"]
+    assert files, "no materialized mutant to look for"
+    return files
+
+
+def test_no_solution_mutant_or_alternative_in_either_tree(
+    student: Path, autograder: Path, mutant_files: list[Path]
+) -> None:
     """No such file byte for byte, and no line that only such files have."""
     sources = [p for d in FORBIDDEN_DIRS for p in files_under(d) if p.suffix == ".py"]
+    sources += mutant_files
     forbidden = {p.read_bytes() for p in sources} - {
         p.read_bytes() for p in files_under(RUBRIC.starter)
     }
