@@ -37,6 +37,7 @@ from typing import Any
 
 from bench import project
 from bench.targets import Target
+from grader.batch import default_batch_jobs
 
 HANGING_VIEW = '''"""bench: an async view that never returns and never yields (blocks the loop)."""
 
@@ -71,7 +72,7 @@ class GradingConfig:
     runs: int = 5
     per_test_runs: int = 1
     batch_size: int = 50
-    batch_jobs: int = 0  # submissions at once (0: as many as the machine has cores)
+    batch_jobs: int = 0  # submissions at once (0: grader batch's default, four per core)
     hanging_runs: int = 3
     # Smaller budgets for --quick, so a hang costs seconds (None: the rubric's).
     test_timeout: float | None = None
@@ -265,7 +266,7 @@ def run_grading(config: GradingConfig, submission: Path | None,
                 if i % 2 and len(variants) > 1 else None
             overrides = {} if variant is None else project.mutant_answers(variant)
             submissions.append(reference_submission(batch_dir / f"s{i:03d}", overrides=overrides))
-        jobs = config.batch_jobs or os.cpu_count() or 1
+        jobs = config.batch_jobs or default_batch_jobs()
         log(f"batch of {len(submissions)} submissions")
         batch_total, how = batch_seconds(submissions, jobs, scratch, config.scope)
         figures["batch"] = {"submissions": len(submissions), "total_s": batch_total,

@@ -49,6 +49,7 @@ __all__ = [
     "Row",
     "add_parser",
     "answers_hash",
+    "default_batch_jobs",
     "grader_fingerprint",
     "processes_per_submission",
     "run",
@@ -227,12 +228,24 @@ def _grade_one(
 # ----------------------------------------------------------------------------- the batch
 
 
+def default_batch_jobs() -> int:
+    """Submissions graded at once by default: four per core.
+
+    With the fork server a submission costs about 2.3 s of CPU but takes longer
+    than that in wall time, because its tests mostly wait; more submissions side
+    by side fill those waits. Measured on 2 cores, 50 submissions (half the
+    reference, half mutants), ``grader batch --force``: ``--jobs 2`` 3.2 s per
+    submission, ``--jobs 8`` 1.9 s, with byte-identical gradebooks.
+    """
+    return 4 * (os.cpu_count() or 1)
+
+
 def processes_per_submission(jobs: int) -> int:
     """Pytest processes each submission may run at once while ``jobs`` are graded together.
 
-    The total stays what one ``grader grade`` uses (``default_jobs``: about twice the
-    cores), so a batch never loads the machine more than a single grade does: the
-    grading tests' timing margins hold however many submissions run side by side.
+    One ``grader grade``'s processes (``default_jobs``: about twice the cores) are
+    shared out among the submissions graded together, at least one each: with the
+    default ``--jobs`` every submission runs its parts one after another.
     """
     return max(1, default_jobs(1_000) // max(1, jobs))
 
@@ -374,9 +387,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("directory", type=Path, metavar="DIR", help="one subdirectory each")
     parser.add_argument("--out", type=Path, required=True, metavar="CSV", help="gradebook CSV")
     parser.add_argument(
-        "--jobs", type=positive_int, default=1, metavar="N",
-        help="submissions graded at the same time (default 1); the pytest processes are "
-        "shared out so the machine is never busier than with one `grader grade`",
+        "--jobs", type=positive_int, default=None, metavar="N",
+        help="submissions graded at the same time (default: four per core); each gets "
+        "its share of one `grader grade`'s pytest processes, at least one",
     )
     parser.add_argument(
         "--feedback-dir", type=Path, metavar="D",
@@ -393,7 +406,7 @@ def run(args: argparse.Namespace) -> int:
         args.directory,
         args.out,
         feedback_dir=args.feedback_dir,
-        jobs=args.jobs,
+        jobs=args.jobs or default_batch_jobs(),
         suite=args.suite,
         force=args.force,
     )
