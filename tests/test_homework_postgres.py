@@ -1,4 +1,4 @@
-"""The reference passes the public tests on PostgreSQL too, not only on SQLite.
+"""The reference passes the public and the hidden tests on PostgreSQL too, not only on SQLite.
 
 The settings read ``DATABASE_URL`` (dj-database-url), so a student or a CI
 may run on PostgreSQL. The grading engine gives its pytest processes an
@@ -24,7 +24,8 @@ from grader.workspace import build_workspace
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
-def test_the_reference_passes_the_public_tests_on_postgresql(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suite", ["public", "all"])
+def test_the_reference_passes_the_grading_tests_on_postgresql(tmp_path: Path, suite: str) -> None:
     rubric = load_rubric()
     answers = {file: SOLUTION / file for part in rubric.parts for file in part.files}
     workspace = tmp_path / "workspace"
@@ -33,10 +34,10 @@ def test_the_reference_passes_the_public_tests_on_postgresql(tmp_path: Path) -> 
         workspace,
         answers=answers,
         test_files=[part.test_file for part in rubric.parts],
-        suite="public",
+        suite=suite,
     )
     if not test_paths:
-        pytest.skip("assignment/tests/public holds no test file yet")
+        pytest.skip(f"assignment/tests holds no {suite} test file yet")
     # --reuse-db keeps pytest-django's test database after the run, so that
     # the test can see the suite really ran on PostgreSQL.
     command = pytest_command(workspace, test_paths, test_timeout=rubric.test_timeout * 3)
