@@ -79,6 +79,11 @@ def _add_grade(subparsers: Any) -> None:
         "--jobs", type=positive_int, metavar="N", help="pytest processes at once"
     )
     grade_parser.add_argument(
+        "--keep", type=Path, metavar="DIR",
+        help="copy each part's workspace and pytest output into DIR, to investigate a grade "
+        "(holds the hidden tests: for instructors only)",
+    )
+    grade_parser.add_argument(
         "--root", type=Path, metavar="DIR", help="the assignment's repository (default: this one)"
     )
     grade_parser.set_defaults(handler=run_grade)
@@ -90,7 +95,12 @@ def run_grade(args: argparse.Namespace) -> int:
     """Grade, print the table, write every report asked for; 0 full marks, 1 not."""
     rubric = load_rubric(args.root)
     result = grade(
-        args.submission, suite=args.suite, rubric=rubric, jobs=args.jobs, parts=args.part
+        args.submission,
+        suite=args.suite,
+        rubric=rubric,
+        jobs=args.jobs,
+        parts=args.part,
+        keep=args.keep,
     )
     write_reports(result, args)
     return 0 if result.full_marks else 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -85,13 +86,17 @@ def grade(
     jobs: int | None = None,
     parts: Sequence[str] | None = None,
     strict: bool = False,
+    keep: Path | None = None,
 ) -> GradeResult:
     """Grade the submission directory against the rubric's suites.
 
     ``suite``: ``public``, ``hidden`` or ``all``. ``parts``: grade only these
     part ids (the others appear ungraded, worth 0 in this run). ``strict``:
     raise ``GraderError`` on an instructor error (tests whose points do not
-    add up) instead of reporting it in ``GradeResult.problems``.
+    add up) instead of reporting it in ``GradeResult.problems``. ``keep``:
+    copy every part's workspace and pytest output there before they are
+    deleted, for an instructor investigating a grade (it holds the hidden
+    tests: never hand it to a student).
 
     Raises ``GraderError`` only when grading is impossible: no such
     directory, not one answer file in it, a bad suite or part id, a broken
@@ -127,8 +132,9 @@ def grade(
         }
         manifest = manifest_future.result()
         outcomes = {part_id: future.result() for part_id, future in runs.items()}
+        kept = _keep_workspaces(scratch, keep) if keep is not None else []
 
-    problems = list(manifest.errors)
+    problems = list(manifest.errors) + kept
     results = []
     for part in rubric.parts:
         expected = manifest.for_part(part)
@@ -148,6 +154,25 @@ def grade(
         duration=round(time.monotonic() - started, 3),
         problems=problems,
     )
+
+
+def _keep_workspaces(scratch: Path, keep: Path) -> list[str]:
+    """Copy the grading scratch tree (workspaces, ``output.log`` files) to ``keep``.
+
+    Returns the problem to report when it cannot: keeping is a debugging aid,
+    so a failure never costs the grade.
+    """
+    try:
+        shutil.copytree(
+            scratch,
+            keep,
+            symlinks=True,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    except (OSError, shutil.Error) as exc:
+        return [f"could not keep the workspaces in {keep}: {exc}"]
+    return []
 
 
 def _test_paths(rubric: Rubric, part: Part, suite: Suite) -> list[str]:

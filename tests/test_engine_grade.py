@@ -242,3 +242,24 @@ def test_syntax_error_names_the_answer_file_and_line(fake: Rubric, tmp_path: Pat
     messages = {t.message for t in part(result, "alpha").tests}
     assert messages == {"SyntaxError: '(' was never closed (at homework/alpha.py:3)"}
     assert part(result, "beta").score == 2
+
+
+def test_keep_copies_each_workspace_and_its_output(fake: Rubric, tmp_path: Path) -> None:
+    code = "def add(a, b):\n    return a - b\n"
+    kept = tmp_path / "kept"
+    result = grade(alpha_only(tmp_path, code), rubric=fake, parts=["alpha"], keep=kept)
+    assert result.problems == []
+    assert (kept / "alpha" / "ws" / "homework" / "alpha.py").read_text() == code
+    logs = list((kept / "alpha").glob("run-*/output.log"))
+    assert logs, sorted(str(p.relative_to(kept)) for p in kept.rglob("*"))
+    assert "failed" in logs[0].read_text()
+
+
+def test_a_keep_folder_that_cannot_be_written_costs_no_grade(
+    fake: Rubric, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should go")
+    result = grade(fake.root / "assignment/solution", rubric=fake, keep=blocker)
+    assert result.full_marks
+    assert any("could not keep the workspaces" in problem for problem in result.problems)
