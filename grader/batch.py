@@ -151,9 +151,7 @@ def _load_state(path: Path) -> dict[str, dict[str, object]]:
 
 def _save_state(path: Path, entries: dict[str, dict[str, object]]) -> None:
     """Write atomically: an interrupted run leaves the previous state or the new one."""
-    text = json.dumps(
-        {"version": STATE_VERSION, "submissions": entries}, indent=2, sort_keys=True
-    )
+    text = json.dumps({"version": STATE_VERSION, "submissions": entries}, indent=2, sort_keys=True)
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text + "\n", encoding="utf-8")
     os.replace(temporary, path)
@@ -338,9 +336,10 @@ def run_batch(
     with progress, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         task = progress.add_task("", total=len(to_grade))
         futures: dict[Future[tuple[Row, str, bool]], tuple[Path, str]] = {
-            pool.submit(
-                _grade_one, submission, rubric, suite, processes, markdown.render
-            ): (submission, key)
+            pool.submit(_grade_one, submission, rubric, suite, processes, markdown.render): (
+                submission,
+                key,
+            )
             for submission, key in to_grade
         }
         for future in as_completed(futures):
@@ -369,8 +368,6 @@ def run_batch(
 # ----------------------------------------------------------------------------- CLI
 
 
-
-
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``grader batch DIR --out CSV [--jobs N] [--feedback-dir D]``."""
     parser = subparsers.add_parser(
@@ -387,12 +384,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("directory", type=Path, metavar="DIR", help="one subdirectory each")
     parser.add_argument("--out", type=Path, required=True, metavar="CSV", help="gradebook CSV")
     parser.add_argument(
-        "--jobs", type=positive_int, default=None, metavar="N",
+        "--jobs",
+        type=positive_int,
+        default=None,
+        metavar="N",
         help="submissions graded at the same time (default: four per core); each gets "
         "its share of one `grader grade`'s pytest processes, at least one",
     )
     parser.add_argument(
-        "--feedback-dir", type=Path, metavar="D",
+        "--feedback-dir",
+        type=Path,
+        metavar="D",
         help="where the Markdown feedback files go (default: feedback/ next to the CSV)",
     )
     parser.add_argument("--suite", choices=SUITES, default="all", help="default: all")

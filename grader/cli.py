@@ -79,7 +79,9 @@ def _add_grade(subparsers: Any) -> None:
         "--jobs", type=positive_int, metavar="N", help="pytest processes at once"
     )
     grade_parser.add_argument(
-        "--keep", type=Path, metavar="DIR",
+        "--keep",
+        type=Path,
+        metavar="DIR",
         help="copy each part's workspace and pytest output into DIR, to investigate a grade "
         "(holds the hidden tests: for instructors only)",
     )
@@ -87,8 +89,6 @@ def _add_grade(subparsers: Any) -> None:
         "--root", type=Path, metavar="DIR", help="the assignment's repository (default: this one)"
     )
     grade_parser.set_defaults(handler=run_grade)
-
-
 
 
 def run_grade(args: argparse.Namespace) -> int:

@@ -47,6 +47,12 @@ class Containment:
 
     cgroup: Path | None = None
     nproc: int | None = None
+    memory_cgroup: Path | None = None  # the whole part's memory limit, where one can be made
+
+    @property
+    def cgroups(self) -> list[Path]:
+        """Every cgroup a grading process joins before it starts anything."""
+        return [c for c in (self.cgroup, self.memory_cgroup) if c is not None]
 
     @property
     def kind(self) -> str:
@@ -76,29 +82,42 @@ class Containment:
 
 
 @contextmanager
-def contain(limit: int = TASK_LIMIT) -> Iterator[Containment]:
-    """A fresh bound for one process; its cgroup (if any) is emptied and removed after."""
+def contain(limit: int = TASK_LIMIT, memory: int | None = None) -> Iterator[Containment]:
+    """A fresh bound for one process; its cgroups (if any) are emptied and removed after.
+
+    ``memory``: bytes for every process of the part together (a memory
+    cgroup), where this machine lets the grader make one; the per-process
+    address-space limit applies in any case.
+    """
     cgroup = _make_cgroup(limit)
+    memory_cgroup = None
+    if memory and not (cgroup is not None and _limit_memory_v2(cgroup, memory)):
+        memory_cgroup = _make_memory_cgroup(memory)
     if cgroup is not None:
         containment = Containment(cgroup=cgroup)
     elif os.geteuid() != 0:
         containment = Containment(nproc=_user_tasks(os.getuid()) + limit)
     else:
         containment = Containment()
+    containment.memory_cgroup = memory_cgroup
     try:
         yield containment
     finally:
         containment.kill_all()
-        if cgroup is not None:
-            for _ in range(100):
-                try:
-                    cgroup.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:  # members still exiting
-                    containment.kill_all()
-                    time.sleep(0.02)
+        for group in containment.cgroups:
+            _remove(group, containment)
+
+
+def _remove(cgroup: Path, containment: Containment) -> None:
+    for _ in range(100):
+        try:
+            cgroup.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:  # members still exiting
+            containment.kill_all()
+            time.sleep(0.02)
 
 
 def join(cgroup: Path) -> None:
@@ -114,17 +133,17 @@ def limit_processes(nproc: int) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
-def _pids_parent() -> Path | None:
-    """This process's own cgroup in a pids hierarchy, or None."""
+def _controller_parent(controller: str) -> tuple[Path, bool] | None:
+    """This process's own cgroup in the ``controller`` hierarchy, and whether it is v2."""
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
         return None
     for line in lines:
         _id, controllers, relative = line.split(":", 2)
-        if "pids" in controllers.split(","):
-            base = CGROUP_ROOT / "pids" / relative.lstrip("/")
-            return base if (base / "cgroup.procs").exists() else None
+        if controller in controllers.split(","):
+            base = CGROUP_ROOT / controller / relative.lstrip("/")
+            return (base, False) if (base / "cgroup.procs").exists() else None
     for line in lines:
         _id, controllers, relative = line.split(":", 2)
         if controllers == "":  # cgroup v2
@@ -134,27 +153,51 @@ def _pids_parent() -> Path | None:
                     enabled = (base / "cgroup.subtree_control").read_text().split()
                 except OSError:
                     continue
-                if "pids" in enabled:
-                    return base
+                if controller in enabled:
+                    return base, True
     return None
 
 
-def _make_cgroup(limit: int) -> Path | None:
-    parent = _pids_parent()
-    if parent is None:
+def _make_child(controller: str, settings: dict[str, str]) -> Path | None:
+    """A fresh cgroup under ours in ``controller``, with ``settings`` written (v1 name: v2 name)."""
+    found = _controller_parent(controller)
+    if found is None:
         return None
+    parent, v2 = found
     path = parent / f"grader-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         path.mkdir()
     except OSError:
         return None
     try:
-        (path / "pids.max").write_text(str(limit))
+        for v1_name, value in settings.items():
+            name = _V2_NAMES.get(v1_name, v1_name) if v2 else v1_name
+            (path / name).write_text(value)
     except OSError:
         with contextlib.suppress(OSError):
             path.rmdir()
         return None
     return path
+
+
+_V2_NAMES = {"memory.limit_in_bytes": "memory.max"}
+
+
+def _make_cgroup(limit: int) -> Path | None:
+    return _make_child("pids", {"pids.max": str(limit)})
+
+
+def _limit_memory_v2(cgroup: Path, memory: int) -> bool:
+    """On cgroup v2 one group holds every controller: limit memory in the pids group."""
+    try:
+        (cgroup / "memory.max").write_text(str(memory))
+    except OSError:
+        return False
+    return True
+
+
+def _make_memory_cgroup(memory: int) -> Path | None:
+    return _make_child("memory", {"memory.limit_in_bytes": str(memory)})
 
 
 def _members(cgroup: Path) -> list[int]:

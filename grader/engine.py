@@ -39,6 +39,7 @@ from grader.results import (
 )
 from grader.rubric import Part, Rubric, load_rubric
 from grader.runner import RunOutcome, describe_exit, run_pytest, run_resuming
+from grader.sandbox import Sandbox, detect
 from grader.workspace import SUITE_DIRS, TESTS_DIR, Answer, build_workspace, find_answers
 
 
@@ -87,6 +88,7 @@ def grade(
     parts: Sequence[str] | None = None,
     strict: bool = False,
     keep: Path | None = None,
+    sandbox: Sandbox | str | None = None,
 ) -> GradeResult:
     """Grade the submission directory against the rubric's suites.
 
@@ -96,7 +98,9 @@ def grade(
     add up) instead of reporting it in ``GradeResult.problems``. ``keep``:
     copy every part's workspace and pytest output there before they are
     deleted, for an instructor investigating a grade (it holds the hidden
-    tests: never hand it to a student).
+    tests: never hand it to a student). ``sandbox``: the sandbox graded code
+    runs in (``grader.sandbox.detect()``'s answer); a string says why there is
+    none (the grade then says it was unsandboxed); None: detect it now.
 
     Raises ``GraderError`` only when grading is impossible: no such
     directory, not one answer file in it, a bad suite or part id, a broken
@@ -116,6 +120,7 @@ def grade(
         wanted = ", ".join(f for part in rubric.parts for f in part.files)
         raise GraderError(f"no answer file in {submission} (looked for {wanted})")
 
+    box = detect() if sandbox is None else sandbox
     to_run = [part for part in selected if _test_paths(rubric, part, the_suite)]
     workers = jobs if jobs and jobs > 0 else default_jobs(len(to_run) + 1)
     with (
@@ -126,7 +131,13 @@ def grade(
         manifest_future = _MANIFESTS.get(pool, rubric, the_suite, to_run, scratch / "manifest")
         runs: dict[str, Future[RunOutcome]] = {
             part.id: pool.submit(
-                _run_part, rubric, part, answers[part.id], the_suite, scratch / part.id
+                _run_part,
+                rubric,
+                part,
+                answers[part.id],
+                the_suite,
+                scratch / part.id,
+                box if isinstance(box, Sandbox) else None,
             )
             for part in to_run
         }
@@ -153,6 +164,7 @@ def grade(
         submission=str(submission),
         duration=round(time.monotonic() - started, 3),
         problems=problems,
+        unsandboxed="" if isinstance(box, Sandbox) else box,
     )
 
 
@@ -184,7 +196,12 @@ def _test_paths(rubric: Rubric, part: Part, suite: Suite) -> list[str]:
 
 
 def _run_part(
-    rubric: Rubric, part: Part, answers: list[Answer], suite: Suite, scratch: Path
+    rubric: Rubric,
+    part: Part,
+    answers: list[Answer],
+    suite: Suite,
+    scratch: Path,
+    sandbox: Sandbox | None,
 ) -> RunOutcome:
     workspace = scratch / "ws"
     paths = build_workspace(
@@ -200,6 +217,7 @@ def _run_part(
         scratch=scratch,
         test_timeout=rubric.test_timeout,
         budget=rubric.part_timeout,
+        sandbox=sandbox,
     )
 
 

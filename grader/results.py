@@ -98,6 +98,8 @@ class GradeResult:
     submission: str = ""
     duration: float = 0.0
     problems: list[str] = field(default_factory=list)
+    # Why graded code ran without the OS sandbox (grader.sandbox); empty when it ran inside.
+    unsandboxed: str = ""
 
     @property
     def score(self) -> float:

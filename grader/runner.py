@@ -27,6 +27,7 @@ from grader import forkserver
 from grader.channel import ENV_VAR, SignedChannel, open_signed_channel, read_signed
 from grader.containment import Containment, contain
 from grader.guard import digests
+from grader.sandbox import Sandbox
 from grader.workspace import TESTS_DIR
 
 # Module paths of the plugins (their pytest11 entry points), not package names:
@@ -65,7 +66,7 @@ class RunOutcome:
     duration: float = 0.0
     output: str = ""
     integrity: list[str] = field(default_factory=list)  # for the instructor (channel.read_signed)
-    launcher: str = ""  # ``forkserver`` or ``spawn``: how the process was started
+    launcher: str = ""  # ``forkserver``, ``spawn`` or ``sandbox``: how the process was started
 
     def events(self, name: str) -> list[dict[str, Any]]:
         """The records of one kind (``collected``, ``result``, ``finish``...)."""
@@ -164,8 +165,21 @@ def _start(
     bound: Containment,
     test_timeout: float,
     collect_only: bool,
+    sandbox: Sandbox | None,
 ) -> tuple[_Process, str]:
-    """Fork the process from the fork server when there is one, else spawn it."""
+    """Start it in the sandbox; else fork it from the fork server, or spawn it."""
+    if sandbox is not None:
+        return _start_sandboxed(
+            workspace,
+            test_paths,
+            env=env,
+            output=output,
+            channel=channel,
+            bound=bound,
+            test_timeout=test_timeout,
+            collect_only=collect_only,
+            sandbox=sandbox,
+        ), "sandbox"
     server = forkserver.shared(child_environment(Path(tempfile.gettempdir())))
     if server is not None:
         try:
@@ -205,6 +219,62 @@ def _start(
     return process, "spawn"
 
 
+def _start_sandboxed(
+    workspace: Path,
+    test_paths: list[str],
+    *,
+    env: dict[str, str],
+    output: int,
+    channel: SignedChannel,
+    bound: Containment,
+    test_timeout: float,
+    collect_only: bool,
+    sandbox: Sandbox,
+) -> subprocess.Popen[bytes]:
+    """``python -m grader.launch`` inside bubblewrap, in the part's cgroups."""
+    if sandbox.uid is not None:
+        _hand_over(workspace, sandbox.uid)
+    launch_args = ["--nproc", str(bound.nproc)] if bound.nproc is not None else []
+    command = sandbox.wrap(
+        pytest_command(
+            workspace,
+            test_paths,
+            test_timeout=test_timeout,
+            collect_only=collect_only,
+            launch_args=launch_args,
+        ),
+        workspace=workspace,
+        protected=(TESTS_DIR, "pytest.ini"),
+        cgroups=bound.cgroups,
+    )
+    return subprocess.Popen(
+        command,
+        cwd=workspace,
+        env={**env, ENV_VAR: channel.env_value},
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        pass_fds=channel.fds,
+        start_new_session=True,
+    )
+
+
+def _unwrap_status(returncode: int) -> int:
+    """bubblewrap exits 128 + N when what it ran was killed by signal N: as ``Popen`` says it."""
+    if 128 < returncode < 128 + 65:
+        return -(returncode - 128)
+    return returncode
+
+
+def _hand_over(workspace: Path, uid: int) -> None:
+    """Let the sandbox's unprivileged uid write its workspace (the tests stay read-only)."""
+    os.chown(workspace, uid, uid)
+    for path in workspace.rglob("*"):
+        if path.is_symlink():
+            continue
+        os.chown(path, uid, uid)
+
+
 def run_pytest(
     workspace: Path,
     test_paths: list[str],
@@ -214,6 +284,7 @@ def run_pytest(
     budget: float,
     collect_only: bool = False,
     expected_files: dict[str, str] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> RunOutcome:
     """Run pytest in ``workspace`` once and return its records, killing it after ``budget`` s.
 
@@ -233,7 +304,7 @@ def run_pytest(
     outcome = RunOutcome()
     started = time.monotonic()
     with (
-        contain() as bound,
+        contain(memory=MEMORY_LIMIT) as bound,
         open_signed_channel(scratch, {"digests": expected_files}) as channel,
         log.open("wb") as output,
     ):
@@ -246,6 +317,7 @@ def run_pytest(
             bound=bound,
             test_timeout=test_timeout,
             collect_only=collect_only,
+            sandbox=sandbox,
         )
         try:
             outcome.returncode = process.wait(timeout=budget)
@@ -259,6 +331,8 @@ def run_pytest(
             _kill_group(process.pid)
             bound.kill_all()
     outcome.duration = time.monotonic() - started
+    if outcome.launcher == "sandbox":
+        outcome.returncode = _unwrap_status(outcome.returncode)
     outcome.records, outcome.integrity = read_signed(channel.path, channel.key)
     outcome.output = _tail(log)
     return outcome
@@ -277,6 +351,7 @@ def run_resuming(
     scratch: Path,
     test_timeout: float,
     budget: float,
+    sandbox: Sandbox | None = None,
 ) -> RunOutcome:
     """Run the tests, and run again whatever a crash or a hang left unfinished.
 
@@ -307,6 +382,7 @@ def run_resuming(
             test_timeout=test_timeout,
             budget=remaining,
             expected_files=expected_files,
+            sandbox=sandbox,
         )
         merged.integrity += outcome.integrity
         merged.duration += outcome.duration

@@ -470,8 +470,6 @@ def render(report: VerifyReport, console: Console) -> None:
     )
 
 
-
-
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``grader verify [--repeat N] [--jobs N] [--only NAME] [--json FILE]``."""
     parser = subparsers.add_parser(

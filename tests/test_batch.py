@@ -49,10 +49,14 @@ def make_roster(base: Path) -> Path:
     shutil.copytree(RUBRIC.starter, roster / "reference", ignore=shutil.ignore_patterns("*.pyc"))
     copy_homework(SOLUTION, roster / "reference")  # a whole student repository
     shutil.copytree(RUBRIC.starter, roster / "starter", ignore=shutil.ignore_patterns("*.pyc"))
-    write(roster / "partial" / "homework" / "async_views.py",
-          (SOLUTION / "homework" / "async_views.py").read_text(encoding="utf-8"))
-    write(roster / "flat" / "async_views.py",  # just the file, no homework/ folder
-          (SOLUTION / "homework" / "async_views.py").read_text(encoding="utf-8"))
+    write(
+        roster / "partial" / "homework" / "async_views.py",
+        (SOLUTION / "homework" / "async_views.py").read_text(encoding="utf-8"),
+    )
+    write(
+        roster / "flat" / "async_views.py",  # just the file, no homework/ folder
+        (SOLUTION / "homework" / "async_views.py").read_text(encoding="utf-8"),
+    )
     materialize(MUTANT, SOLUTION, roster / "mutant")  # just its edited file, like "partial"
     copy_homework(SOLUTION, roster / "syntax_error")
     write(roster / "syntax_error" / "homework" / "aggregator.py", "async def dashboard(:\n")
@@ -78,14 +82,28 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Bat
     roster = make_roster(base)
     gradebook = base / "out" / "gradebook.csv"
     summary = run_batch(
-        roster, gradebook, jobs=2, suite=SUITE, rubric=RUBRIC,
+        roster,
+        gradebook,
+        jobs=2,
+        suite=SUITE,
+        rubric=RUBRIC,
         console=Console(file=io.StringIO()),
     )
     return roster, gradebook, summary
 
 
-EXPECTED = {"reference", "starter", "partial", "flat", "mutant", "syntax_error", "hostile",
-            "empty", "missing_files", "linked"}
+EXPECTED = {
+    "reference",
+    "starter",
+    "partial",
+    "flat",
+    "mutant",
+    "syntax_error",
+    "hostile",
+    "empty",
+    "missing_files",
+    "linked",
+}
 
 
 def test_every_submission_folder_gets_a_row(first_run: tuple[Path, Path, BatchSummary]) -> None:
@@ -93,8 +111,14 @@ def test_every_submission_folder_gets_a_row(first_run: tuple[Path, Path, BatchSu
     rows = read_csv(gradebook)
     assert set(rows) == EXPECTED  # not the stray file, not .git
     header = gradebook.read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert header == ["submission", *[p.id for p in RUBRIC.parts], "total", "max_score",
-                      "status", "reason"]
+    assert header == [
+        "submission",
+        *[p.id for p in RUBRIC.parts],
+        "total",
+        "max_score",
+        "status",
+        "reason",
+    ]
 
 
 def test_scores_in_the_gradebook(first_run: tuple[Path, Path, BatchSummary]) -> None:
@@ -148,9 +172,21 @@ def test_second_run_resumes_and_regrades_only_what_changed(
     before = gradebook.read_bytes()
     # Through the CLI: nothing changed, so nothing is graded (and it is quick).
     result = subprocess.run(
-        [sys.executable, "-c", "from grader.cli import main; raise SystemExit(main())",
-         "batch", str(roster), "--out", str(gradebook), "--suite", SUITE],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            "from grader.cli import main; raise SystemExit(main())",
+            "batch",
+            str(roster),
+            "--out",
+            str(gradebook),
+            "--suite",
+            SUITE,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={k: v for k, v in os.environ.items() if k != "GRADER_ROOT"},
     )
     assert result.returncode == 1, result.stdout + result.stderr  # error rows remain

@@ -20,9 +20,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SCENARIO_FIGURES = ("p50_s", "p95_s", "p50_ratio", "p95_ratio", "rps", "rps_overall",
-                    "server_cpu_ms_per_request", "upstream_cpu_ms_per_request",
-                    "driver_cpu_ms_per_request")
+SCENARIO_FIGURES = (
+    "p50_s",
+    "p95_s",
+    "p50_ratio",
+    "p95_ratio",
+    "rps",
+    "rps_overall",
+    "server_cpu_ms_per_request",
+    "upstream_cpu_ms_per_request",
+    "driver_cpu_ms_per_request",
+)
 EXPECTED_SCENARIOS = {
     f"{code}/{server}/{endpoint}/{clients}"
     for code, server, endpoints in (
@@ -62,7 +70,11 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env = {**os.environ, "TMPDIR": str(tmp)}  # every temp dir of the run under tmp
     result = subprocess.run(
         [sys.executable, "-m", "grader.cli", "bench", "--quick", "--json", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert not processes_inside(tmp), "a process outlived grader bench"
@@ -100,9 +112,14 @@ def test_quick_bench_writes_every_grading_figure(quick_results: dict[str, Any]) 
 def test_quick_bench_lists_every_target_unjudged(quick_results: dict[str, Any]) -> None:
     targets = {t["id"]: t for t in quick_results["targets"]}
     assert set(targets) == {
-        "reference.dashboard_p50_2", "sequential.dashboard_p50_2",
-        "reference.dashboard_rps_2_vs_sync", "reference.async_p50_2",
-        "grading.vs_plain", "grading.vs_per_test", "grading.batch", "grading.hanging",
+        "reference.dashboard_p50_2",
+        "sequential.dashboard_p50_2",
+        "reference.dashboard_rps_2_vs_sync",
+        "reference.async_p50_2",
+        "grading.vs_plain",
+        "grading.vs_per_test",
+        "grading.batch",
+        "grading.hanging",
     }
     for target in targets.values():
         assert finite(target["figure"]), target

@@ -45,8 +45,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     site = Path(
-        run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            cwd=base).stdout.strip()
+        run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            cwd=base,
+        ).stdout.strip()
     )
     # Third-party packages from this venv (no network); NOT its editable `grader`.
     (site / "course-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -57,8 +59,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_the_template_runs_its_own_grader(template: tuple[Path, Path]) -> None:
     student, env_dir = template
-    where = run([str(env_dir / "bin" / "python"), "-c", "import grader; print(grader.__file__)"],
-                student)
+    where = run(
+        [str(env_dir / "bin" / "python"), "-c", "import grader; print(grader.__file__)"], student
+    )
     assert Path(where.stdout.strip()).is_relative_to(student / BUNDLE_DIR), where
 
 
@@ -104,4 +107,3 @@ def test_check_cannot_grade_a_missing_directory(template: tuple[Path, Path]) -> 
     result = run([str(env_dir / "bin" / "grader"), "check", "no-such-dir"], student)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "no-such-dir" in result.stderr
-

@@ -255,9 +255,7 @@ def test_keep_copies_each_workspace_and_its_output(fake: Rubric, tmp_path: Path)
     assert "failed" in logs[0].read_text()
 
 
-def test_a_keep_folder_that_cannot_be_written_costs_no_grade(
-    fake: Rubric, tmp_path: Path
-) -> None:
+def test_a_keep_folder_that_cannot_be_written_costs_no_grade(fake: Rubric, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the folder should go")
     result = grade(fake.root / "assignment/solution", rubric=fake, keep=blocker)

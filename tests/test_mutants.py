@@ -205,8 +205,17 @@ def test_grader_verify_exits_1_on_a_stale_mutant(
 ) -> None:
     out = tmp_path / "verify.json"
     status = main(
-        ["verify", "--root", str(fake_with_mutants), "--repeat", "1", "--only", "gone",
-         "--json", str(out)]
+        [
+            "verify",
+            "--root",
+            str(fake_with_mutants),
+            "--repeat",
+            "1",
+            "--only",
+            "gone",
+            "--json",
+            str(out),
+        ]
     )
     assert status == 1
     report = json.loads(out.read_text())

@@ -119,9 +119,18 @@ def test_the_sources_the_leak_checks_need_exist() -> None:
 
 
 def test_student_template_layout(student: Path) -> None:
-    for name in ("manage.py", "config/settings.py", "homework/models.py", "tests/conftest.py",
-                 "INSTRUCTIONS.md", "INSTRUCTIONS.zh-TW.md", "README.md", "pyproject.toml",
-                 ".gitignore", ".github/workflows/classroom.yml"):
+    for name in (
+        "manage.py",
+        "config/settings.py",
+        "homework/models.py",
+        "tests/conftest.py",
+        "INSTRUCTIONS.md",
+        "INSTRUCTIONS.zh-TW.md",
+        "README.md",
+        "pyproject.toml",
+        ".gitignore",
+        ".github/workflows/classroom.yml",
+    ):
         assert (student / name).is_file(), name
     for part in RUBRIC.parts:
         for file in part.files:
@@ -287,9 +296,17 @@ def test_release_refuses_to_overwrite_its_sources() -> None:
 
 def test_release_cli(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", "from grader.cli import main; raise SystemExit(main())",
-         "release", str(tmp_path / "cli")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            "from grader.cli import main; raise SystemExit(main())",
+            "release",
+            str(tmp_path / "cli"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if "No module named 'grader.cli'" in result.stderr:
         pytest.fail("grader.cli does not exist yet")
@@ -305,7 +322,11 @@ def test_public_tests_collect_in_the_template(student: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "tests", "--collect-only", "-q", "-p", "no:cacheprovider"],
-        cwd=student, capture_output=True, text=True, timeout=300, env=env,
+        cwd=student,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     expected = sum(
@@ -334,9 +355,20 @@ def test_grading_from_the_bundle_matches_grading_from_the_repository(
         env.pop("GITHUB_OUTPUT", None)
         env.pop("GITHUB_STEP_SUMMARY", None)
         result = subprocess.run(
-            [sys.executable, "-c", "from grader.cli import main; raise SystemExit(main())",
-             "grade", str(submission), "--json", str(report)],
-            cwd=cwd, capture_output=True, text=True, timeout=900, env=env,
+            [
+                sys.executable,
+                "-c",
+                "from grader.cli import main; raise SystemExit(main())",
+                "grade",
+                str(submission),
+                "--json",
+                str(report),
+            ],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=env,
         )
         assert result.returncode in (0, 1), result.stdout + result.stderr
         data: dict[str, object] = json.loads(report.read_text(encoding="utf-8"))
@@ -346,7 +378,8 @@ def test_grading_from_the_bundle_matches_grading_from_the_repository(
         """Drop what legitimately differs between two runs (timings, absolute paths)."""
         if isinstance(data, dict):
             return {
-                k: stable(v) for k, v in data.items()
+                k: stable(v)
+                for k, v in data.items()
                 if k not in {"duration", "elapsed", "started_at", "finished_at", "root"}
             }
         if isinstance(data, list):

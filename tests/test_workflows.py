@@ -61,7 +61,9 @@ def test_schema_valid(path: Path) -> None:
     tool = Path(sys.executable).parent / "check-jsonschema"
     result = subprocess.run(
         [str(tool), "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -76,7 +78,9 @@ def test_schema_validator_rejects_a_broken_workflow(tmp_path: Path) -> None:
     tool = Path(sys.executable).parent / "check-jsonschema"
     result = subprocess.run(
         [str(tool), "--builtin-schema", "vendor.github-workflows", str(broken)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0, "check-jsonschema accepted a misspelt key"
 
@@ -94,9 +98,7 @@ ACTIONLINT = shutil.which("actionlint", path=SEARCH_PATH)
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_actionlint(path: Path) -> None:
     assert ACTIONLINT is not None
-    result = subprocess.run(
-        [ACTIONLINT, str(path)], capture_output=True, text=True, timeout=120
-    )
+    result = subprocess.run([ACTIONLINT, str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -260,8 +262,12 @@ def run_grade_step(workspace: Path, classroom: dict[str, Any]) -> tuple[int, dic
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
     result = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=workspace, env=env,
-        capture_output=True, text=True, timeout=900,
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     lines = output.read_text(encoding="utf-8").splitlines()
     outputs = dict(line.split("=", 1) for line in lines if "=" in line)

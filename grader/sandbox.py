@@ -1,0 +1,219 @@
+"""The OS sandbox every process that runs graded code starts in (bubblewrap, Linux).
+
+Graded code is hostile input. A grading process runs inside ``bwrap`` with:
+
+- new PID, network, IPC and UTS namespaces: no network at all (the host's
+  Redis and PostgreSQL included), no other process in sight, and every
+  process it starts dies with the part (the namespace's init is killed with
+  the outer ``bwrap``, ``--die-with-parent``); a new session, no terminal;
+- a read-only view of only what the interpreter needs (``/usr``, a few files
+  of ``/etc``, the Python installation, the virtual environment and the
+  grader package), the part's own workspace read-write (its grading tests and
+  ``pytest.ini`` read-only), a private size-limited ``/tmp`` and
+  ``/dev/shm``, a fresh ``/proc`` and a minimal ``/dev``; no home directory,
+  no repository, no other workspace or submission;
+- when the grader runs as root, an unprivileged uid (``setpriv``: no
+  capabilities, no supplementary groups, ``no_new_privs``); otherwise a user
+  namespace of the grader's own uid with every capability dropped.
+
+Limits on the whole part (memory, task count) come from ``grader.containment``,
+whose cgroups the outer ``bwrap`` joins before it starts (``wrap``).
+
+``detect()`` says whether a sandbox can be made here, and why not: not Linux,
+no ``bwrap``, user namespaces refused, ``$GRADER_SANDBOX=0``. The grader then
+runs unsandboxed and says so (``grader batch`` refuses unless ``--unsandboxed``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import grader
+
+ENV_SWITCH = "GRADER_SANDBOX"
+UNPRIVILEGED_UID = 65534  # nobody: what graded code runs as when the grader is root
+TMP_SIZE = 256 * 1024**2  # private /tmp (also HOME and TMPDIR inside)
+SHM_SIZE = 64 * 1024**2
+HOME = "/tmp"
+# Files of /etc an interpreter may read (certificates, time zones, user names).
+_ETC = (
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/localtime",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/mime.types",
+)
+# Merged-/usr systems have these as links into /usr; older ones as directories.
+_TOP_LEVEL = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How to wrap a grading command in bubblewrap on this machine."""
+
+    bwrap: str
+    setpriv: str | None  # set when the grader is root: graded code drops to UNPRIVILEGED_UID
+    readonly: tuple[str, ...]  # host paths shown read-only at the same place
+
+    @property
+    def uid(self) -> int | None:
+        """The uid graded code runs as, when it differs from the grader's (root)."""
+        return UNPRIVILEGED_UID if self.setpriv else None
+
+    def wrap(
+        self,
+        command: Sequence[str],
+        *,
+        workspace: Path,
+        protected: Iterable[str] = (),
+        cgroups: Iterable[Path] = (),
+    ) -> list[str]:
+        """``command`` run inside the sandbox, in ``workspace``.
+
+        ``protected``: paths inside the workspace shown read-only (the grading
+        tests). ``cgroups``: joined by the outer process (still the grader's
+        uid) before ``bwrap`` starts, so everything in the sandbox is counted.
+        """
+        made = {"/tmp", "/dev", "/proc"}  # mounted by bubblewrap itself
+        argv = [self.bwrap, *self._namespaces(), *self._filesystem(made)]
+        where = str(workspace)
+        argv += [*_traversable_parents(where, made), "--bind", where, where]
+        for relative in protected:
+            path = workspace / relative
+            if path.exists():
+                argv += ["--ro-bind", str(path), str(path)]
+        argv += ["--chdir", str(workspace), "--setenv", "HOME", HOME, "--setenv", "TMPDIR", HOME]
+        argv.append("--")
+        if self.setpriv:
+            argv += [
+                self.setpriv,
+                f"--reuid={UNPRIVILEGED_UID}",
+                f"--regid={UNPRIVILEGED_UID}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
+            ]
+        argv += list(command)
+        joins = [Path(c) / "cgroup.procs" for c in cgroups]
+        if not joins:
+            return argv
+        script = " && ".join(f"echo $$ > {shlex.quote(str(j))}" for j in joins)
+        return ["/bin/sh", "-c", f'{script} && exec "$@"', "sh", *argv]
+
+    def _namespaces(self) -> list[str]:
+        args = [
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--hostname",
+            "grader",
+            "--die-with-parent",
+            "--new-session",
+        ]
+        if not self.setpriv:  # not root: the user namespace is what makes the rest possible
+            args.insert(0, "--unshare-user")
+        return args
+
+    def _filesystem(self, made: set[str]) -> list[str]:
+        args = ["--ro-bind", "/usr", "/usr"]
+        for top in _TOP_LEVEL:
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        for path in _ETC:
+            args += ["--ro-bind-try", path, path]
+        for path in self.readonly:
+            args += [*_traversable_parents(path, made), "--ro-bind", path, path]
+        args += ["--dev", "/dev", "--perms", "1777", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm"]
+        args += ["--proc", "/proc", "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
+        return args
+
+
+def _traversable_parents(path: str, made: set[str]) -> list[str]:
+    """Make ``path``'s parents as empty 0755 directories before it is bound.
+
+    Left to itself bubblewrap creates them with the host's modes, and a
+    ``/root`` or a ``mkdtemp`` folder (0700) would shut the unprivileged uid out.
+    """
+    args = []
+    for parent in reversed(Path(path).parents[:-1]):
+        name = str(parent)
+        if name not in made and name != "/usr" and not name.startswith("/usr/"):
+            made.add(name)
+            args += ["--perms", "0755", "--dir", name]
+    return args
+
+
+def runtime_paths() -> tuple[str, ...]:
+    """What a grading interpreter reads: Python, the environment, the grader package.
+
+    Only these directories, never their parents: an editable install keeps
+    the grader in the repository, whose other files (the reference, the
+    hidden tests) must stay out of sight.
+    """
+    candidates = [
+        sys.base_prefix,
+        sys.base_exec_prefix,
+        sys.prefix,
+        sys.exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+        os.path.dirname(os.path.abspath(grader.__file__)),
+    ]
+    chosen: list[str] = []
+    for candidate in sorted({os.path.realpath(c) for c in candidates}, key=len):
+        if candidate.startswith("/usr/") or candidate == "/usr":
+            continue
+        if any(candidate == c or candidate.startswith(c + "/") for c in chosen):
+            continue
+        if os.path.isdir(candidate):
+            chosen.append(candidate)
+    # A virtual environment's interpreter may be a link to the base one: show both.
+    return tuple(chosen)
+
+
+def detect() -> Sandbox | str:
+    """A usable sandbox, or one line saying why none can be made here."""
+    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "off", "no", "false"):
+        return f"turned off (${ENV_SWITCH}=0)"
+    if not sys.platform.startswith("linux"):
+        return f"no sandbox on {sys.platform} (bubblewrap needs Linux)"
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    setpriv = None
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            return "setpriv (util-linux) is missing: cannot drop root inside the sandbox"
+    sandbox = Sandbox(bwrap=bwrap, setpriv=setpriv, readonly=runtime_paths())
+    problem = _try(sandbox)
+    return problem or sandbox
+
+
+def _try(sandbox: Sandbox) -> str:
+    """Start ``true`` in the sandbox; an empty string when it worked."""
+    probe = Path(os.path.realpath(os.environ.get("TMPDIR", "/tmp")))
+    command = sandbox.wrap(["/bin/true"], workspace=probe)
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap cannot start: {exc}"
+    if done.returncode != 0:
+        detail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+        return f"bubblewrap cannot make a sandbox here ({detail[0]})"
+    return ""
