@@ -130,12 +130,13 @@ def plain_workspace(scratch: Path, scope: Scope) -> Iterator[PlainSession]:
     """One workspace with every reference answer and every test: (ws, paths, argv, env)."""
     from grader.rubric import load_rubric
     from grader.runner import PLUGINS, child_environment
-    from grader.workspace import build_workspace
+    from grader.workspace import build_workspace, load_sources
 
     rubric = load_rubric(project.REPO_ROOT)
     ws = scratch / "plain"
     chosen = [p for p in rubric.parts if not scope.parts or p.id in scope.parts]
-    paths = build_workspace(rubric, ws, answers=project.submission_files(project.REFERENCE),
+    answers = {k: v.read_bytes() for k, v in project.submission_files(project.REFERENCE).items()}
+    paths = build_workspace(load_sources(rubric), ws, answers=answers,
                             test_files=[p.test_file for p in chosen], suite=scope.suite)
     argv = [sys.executable, "-m", "pytest", "-c", str(ws / "pytest.ini"), "--rootdir", str(ws),
             "-p", "no:cacheprovider"]

@@ -42,7 +42,9 @@ from grader.engine import default_jobs, grade
 from grader.errors import GraderError
 from grader.results import SUITES, GradeResult, number
 from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
-from grader.workspace import find_answers
+from grader.sandbox import Sandbox, detect
+from grader.text import clean, csv_cell
+from grader.workspace import Answer, Sources, find_answers, load_sources
 
 __all__ = [
     "BatchSummary",
@@ -76,6 +78,7 @@ class Row:
     total: str = ""
     max_score: str = ""
     reason: str = ""
+    sandbox: str = "yes"  # or "no: <why>": graded without the OS sandbox (--unsandboxed)
 
 
 @dataclass
@@ -117,17 +120,27 @@ def grader_fingerprint(rubric: Rubric, suite: str) -> str:
     return digest.hexdigest()
 
 
-def answers_hash(submission: Path, rubric: Rubric) -> str:
-    """A hash of the submission's answer files, found exactly as the engine finds them."""
+def read_answers(submission: Path, rubric: Rubric) -> dict[str, list[Answer]]:
+    """Every part's answer files, read once: the bytes that are hashed are the bytes graded."""
+    return {part.id: find_answers(submission, part) for part in rubric.parts}
+
+
+def hash_answers(answers: dict[str, list[Answer]]) -> str:
+    """A hash of the answer files' bytes as read (``read_answers``)."""
     digest = hashlib.sha256()
-    for part in rubric.parts:
-        for answer in find_answers(submission, part):
+    for found in answers.values():
+        for answer in found:
             digest.update(f"{answer.file}\0{answer.reason}\0".encode())
             if answer.path is None:
                 digest.update(b"<missing>\0")
             else:
-                digest.update(hashlib.sha256(answer.path.read_bytes()).digest())
+                digest.update(hashlib.sha256(answer.content).digest())
     return digest.hexdigest()
+
+
+def answers_hash(submission: Path, rubric: Rubric) -> str:
+    """A hash of the submission's answer files, found exactly as the engine finds them."""
+    return hash_answers(read_answers(submission, rubric))
 
 
 # ----------------------------------------------------------------------------- state
@@ -175,6 +188,7 @@ def _feedback_name(submission: str) -> str:
 
 
 def _error_feedback(name: str, reason: str) -> str:
+    name, reason = clean(name), clean(reason)
     return (
         f"## {name}: could not be graded\n\n"
         f"{reason}\n\n"
@@ -198,29 +212,62 @@ def _row_from_result(name: str, result: GradeResult, rubric: Rubric) -> Row:
         total=str(number(result.score)),
         max_score=str(number(result.max_score)),
         reason=reason,
+        sandbox=f"no: {result.unsandboxed}" if result.unsandboxed else "yes",
     )
 
 
-def _grade_one(
-    submission: Path,
-    rubric: Rubric,
-    suite: str,
-    processes: int,
-    render_markdown: Callable[[GradeResult], str],
-) -> tuple[Row, str, bool]:
+@dataclass(frozen=True)
+class _Job:
+    """One submission to grade, with everything read before any graded code runs."""
+
+    submission: Path
+    key: str
+    answers: dict[str, list[Answer]] | None  # None: unreadable (the grade says why)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What every submission of one batch shares."""
+
+    rubric: Rubric
+    sources: Sources
+    suite: str
+    processes: int
+    sandbox: Sandbox | str
+    render_markdown: Callable[[GradeResult], str]
+
+
+def _grade_one(job: _Job, setup: _Setup) -> tuple[Row, str, bool]:
     """(row, feedback Markdown, cacheable). Never raises."""
+    submission = job.submission
     name = submission.name
     try:
         if submission.is_symlink():
             raise GraderError(f"{name} is a symbolic link, not a submission folder")
-        result = grade(submission, suite=suite, rubric=rubric, jobs=processes)
-        return _row_from_result(name, result, rubric), render_markdown(result), True
+        result = grade(
+            submission,
+            suite=setup.suite,
+            rubric=setup.rubric,
+            jobs=setup.processes,
+            sandbox=setup.sandbox,
+            answers=job.answers,
+            sources=setup.sources,
+        )
+        feedback = setup.render_markdown(result)
+        if result.unsandboxed:
+            feedback = f"> Graded WITHOUT the OS sandbox: {result.unsandboxed}\n\n{feedback}"
+        return _row_from_result(name, result, setup.rubric), feedback, True
     except GraderError as exc:  # could not grade: deterministic, worth remembering
         reason = " ".join(str(exc).split())
-        return Row(name, ERROR, reason=reason), _error_feedback(name, reason), True
+        return _error_row(name, reason, setup), _error_feedback(name, reason), True
     except Exception as exc:  # the grader itself failed on this one: retry next run
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
-        return Row(name, ERROR, reason=reason), _error_feedback(name, reason), False
+        return _error_row(name, reason, setup), _error_feedback(name, reason), False
+
+
+def _error_row(name: str, reason: str, setup: _Setup) -> Row:
+    sandbox = "yes" if isinstance(setup.sandbox, Sandbox) else f"no: {setup.sandbox}"
+    return Row(name, ERROR, reason=reason, sandbox=sandbox)
 
 
 # ----------------------------------------------------------------------------- the batch
@@ -263,16 +310,19 @@ def _write_csv(path: Path, rows: Iterable[Row], rubric: Rubric) -> None:
     part_ids = [part.id for part in rubric.parts]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", *part_ids, "total", "max_score", "status", "reason"])
+    writer.writerow(
+        ["submission", *part_ids, "total", "max_score", "status", "reason", "sandboxed"]
+    )
     for row in sorted(rows, key=lambda r: r.submission):
         writer.writerow(
             [
-                row.submission,
+                csv_cell(row.submission),
                 *(row.points.get(part_id, "") for part_id in part_ids),
                 row.total,
                 row.max_score,
                 row.status,
-                row.reason,
+                csv_cell(row.reason),
+                csv_cell(row.sandbox),
             ]
         )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -289,13 +339,27 @@ def run_batch(
     rubric: Rubric | None = None,
     force: bool = False,
     console: Console | None = None,
+    unsandboxed: bool = False,
+    sandbox: Sandbox | str | None = None,
 ) -> BatchSummary:
-    """Grade every submission folder of ``directory``; write the CSV, feedback and state."""
+    """Grade every submission folder of ``directory``; write the CSV, feedback and state.
+
+    Graded code runs in the OS sandbox (``grader.sandbox``). Where none can be
+    made this raises ``GraderError`` naming the fix, unless ``unsandboxed``:
+    then every row and feedback file says the grade was unsandboxed.
+    ``sandbox``: ``detect()``'s answer, taken now when not given.
+    """
     from grader.reports import markdown
 
     rubric = rubric or load_rubric()
     if suite not in SUITES:
         raise GraderError(f"unknown suite {suite!r}: use public, hidden or all")
+    box = detect() if sandbox is None else sandbox
+    if isinstance(box, str) and not unsandboxed:
+        raise GraderError(
+            f"no sandbox for the students' code: {box}. Install bubblewrap (and allow user "
+            "namespaces), or pass --unsandboxed to grade without one"
+        )
     submissions = _submissions(directory)
     feedback_dir = feedback_dir or csv_path.parent / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)
@@ -306,12 +370,16 @@ def run_batch(
 
     summary = BatchSummary()
     rows: dict[str, Row] = {}
-    to_grade: list[tuple[Path, str]] = []
+    to_grade: list[_Job] = []
+    sandbox_tag = "" if isinstance(box, Sandbox) else f"|unsandboxed:{box}"
     for submission in submissions:
+        answers: dict[str, list[Answer]] | None
         try:
-            key = f"{fingerprint}:{answers_hash(submission, rubric)}"
+            answers = read_answers(submission, rubric)
+            key = f"{fingerprint}{sandbox_tag}:{hash_answers(answers)}"
         except OSError as exc:
-            key = f"{fingerprint}:unreadable:{exc.strerror}"
+            answers = None
+            key = f"{fingerprint}{sandbox_tag}:unreadable:{exc.strerror}"
         entry = state.get(submission.name) or {}
         kept = _row_from_state(entry) if entry.get("key") == key else None
         feedback = feedback_dir / _feedback_name(submission.name)
@@ -319,10 +387,17 @@ def run_batch(
             rows[submission.name] = kept
             summary.skipped.append(submission.name)
         else:
-            to_grade.append((submission, key))
+            to_grade.append(_Job(submission, key, answers))
 
     new_state = {name: state[name] for name in rows if name in state}
-    processes = processes_per_submission(jobs)
+    setup = _Setup(
+        rubric=rubric,
+        sources=load_sources(rubric),
+        suite=suite,
+        processes=processes_per_submission(jobs),
+        sandbox=box,
+        render_markdown=markdown.render,
+    )
     lock = threading.Lock()
     console = console or Console(stderr=True)
     progress = Progress(
@@ -335,15 +410,12 @@ def run_batch(
     )
     with progress, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         task = progress.add_task("", total=len(to_grade))
-        futures: dict[Future[tuple[Row, str, bool]], tuple[Path, str]] = {
-            pool.submit(_grade_one, submission, rubric, suite, processes, markdown.render): (
-                submission,
-                key,
-            )
-            for submission, key in to_grade
+        futures: dict[Future[tuple[Row, str, bool]], _Job] = {
+            pool.submit(_grade_one, job, setup): job for job in to_grade
         }
         for future in as_completed(futures):
-            submission, key = futures[future]
+            job = futures[future]
+            submission, key = job.submission, job.key
             row, feedback_text, cacheable = future.result()
             (feedback_dir / _feedback_name(submission.name)).write_text(
                 feedback_text, encoding="utf-8"
@@ -356,7 +428,7 @@ def run_batch(
                 else:
                     new_state.pop(submission.name, None)
                 _save_state(state_file, new_state)
-            progress.update(task, advance=1, description=f"{row.submission}: {row.status}")
+            progress.update(task, advance=1, description=f"{clean(row.submission)}: {row.status}")
     _save_state(state_file, new_state)
     _write_csv(csv_path, rows.values(), rubric)
     summary.rows = sorted(rows.values(), key=lambda r: r.submission)
@@ -399,6 +471,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--suite", choices=SUITES, default="all", help="default: all")
     parser.add_argument("--force", action="store_true", help="ignore the state: regrade all")
+    parser.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="grade even where no OS sandbox can be made (the CSV and feedback say so); "
+        "students' code then sees this machine as you do",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -411,6 +489,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs or default_batch_jobs(),
         suite=args.suite,
         force=args.force,
+        unsandboxed=args.unsandboxed,
     )
     print(
         f"{len(summary.rows)} submissions: {len(summary.graded)} graded now, "

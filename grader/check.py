@@ -73,6 +73,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"grader check: {exc}", file=sys.stderr)
         return 2
     terminal.print_result(result, console)
+    if result.unsandboxed:
+        console.print(
+            f"Ran without a sandbox ({result.unsandboxed}): fine for checking your own code.",
+            soft_wrap=True,
+            markup=False,
+        )
     if args.json is not None:
         args.json.write_text(json_report.render(result), encoding="utf-8")
     console.print(f"[bold]{footer(result)}[/]", soft_wrap=True)

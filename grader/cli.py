@@ -111,6 +111,8 @@ def write_reports(result: GradeResult, args: argparse.Namespace) -> None:
     from grader.reports import classroom, gradescope, json_report, junit, markdown, terminal
 
     terminal.print_result(result)
+    if result.unsandboxed:
+        print(f"grader: graded without the OS sandbox: {result.unsandboxed}", file=sys.stderr)
     if result.problems:
         for problem in result.problems:
             print(f"grader: INSTRUCTOR ERROR: {problem}", file=sys.stderr)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
-from grader.integrity import scan_files
+from grader.integrity import scan_sources
 from grader.results import (
     STATUSES,
     SUITES,
@@ -40,7 +40,16 @@ from grader.results import (
 from grader.rubric import Part, Rubric, load_rubric
 from grader.runner import RunOutcome, describe_exit, run_pytest, run_resuming
 from grader.sandbox import Sandbox, detect
-from grader.workspace import SUITE_DIRS, TESTS_DIR, Answer, build_workspace, find_answers
+from grader.text import clean
+from grader.workspace import (
+    SUITE_DIRS,
+    TESTS_DIR,
+    Answer,
+    Sources,
+    build_workspace,
+    find_answers,
+    load_sources,
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,8 @@ def grade(
     strict: bool = False,
     keep: Path | None = None,
     sandbox: Sandbox | str | None = None,
+    answers: dict[str, list[Answer]] | None = None,
+    sources: Sources | None = None,
 ) -> GradeResult:
     """Grade the submission directory against the rubric's suites.
 
@@ -101,6 +112,9 @@ def grade(
     tests: never hand it to a student). ``sandbox``: the sandbox graded code
     runs in (``grader.sandbox.detect()``'s answer); a string says why there is
     none (the grade then says it was unsandboxed); None: detect it now.
+    ``answers`` (``find_answers`` for every part) and ``sources``
+    (``load_sources``): inputs already read by the caller, graded exactly as
+    they are; read here when not given.
 
     Raises ``GraderError`` only when grading is impossible: no such
     directory, not one answer file in it, a bad suite or part id, a broken
@@ -115,7 +129,10 @@ def grade(
         raise GraderError(f"unknown suite {suite!r}: use public, hidden or all")
     the_suite: Suite = suite
     selected = [rubric.part(p) for p in parts] if parts else list(rubric.parts)
-    answers = {part.id: find_answers(submission, part) for part in rubric.parts}
+    if answers is None:
+        answers = {part.id: find_answers(submission, part) for part in rubric.parts}
+    if sources is None:
+        sources = load_sources(rubric)
     if not any(a.path for found in answers.values() for a in found):
         wanted = ", ".join(f for part in rubric.parts for f in part.files)
         raise GraderError(f"no answer file in {submission} (looked for {wanted})")
@@ -128,11 +145,14 @@ def grade(
         ThreadPoolExecutor(max_workers=workers) as pool,
     ):
         scratch = Path(tmp)
-        manifest_future = _MANIFESTS.get(pool, rubric, the_suite, to_run, scratch / "manifest")
+        manifest_future = _MANIFESTS.get(
+            pool, rubric, sources, the_suite, to_run, scratch / "manifest"
+        )
         runs: dict[str, Future[RunOutcome]] = {
             part.id: pool.submit(
                 _run_part,
                 rubric,
+                sources,
                 part,
                 answers[part.id],
                 the_suite,
@@ -161,7 +181,7 @@ def grade(
         title=rubric.title,
         suite=the_suite,
         parts=results,
-        submission=str(submission),
+        submission=clean(str(submission)),
         duration=round(time.monotonic() - started, 3),
         problems=problems,
         unsandboxed="" if isinstance(box, Sandbox) else box,
@@ -197,23 +217,24 @@ def _test_paths(rubric: Rubric, part: Part, suite: Suite) -> list[str]:
 
 def _run_part(
     rubric: Rubric,
+    sources: Sources,
     part: Part,
     answers: list[Answer],
     suite: Suite,
     scratch: Path,
     sandbox: Sandbox | None,
 ) -> RunOutcome:
-    workspace = scratch / "ws"
-    paths = build_workspace(
-        rubric,
-        workspace,
-        answers={a.file: a.path for a in answers if a.path is not None},
-        test_files=[part.test_file],
-        suite=suite,
-    )
+    def build(workspace: Path) -> list[str]:
+        return build_workspace(
+            sources,
+            workspace,
+            answers={a.file: a.content for a in answers if a.path is not None},
+            test_files=[part.test_file],
+            suite=suite,
+        )
+
     return run_resuming(
-        workspace,
-        paths,
+        build,
         scratch=scratch,
         test_timeout=rubric.test_timeout,
         budget=rubric.part_timeout,
@@ -238,23 +259,30 @@ class _ManifestCache:
         self,
         pool: ThreadPoolExecutor,
         rubric: Rubric,
+        sources: Sources,
         suite: Suite,
         parts: list[Part],
         scratch: Path,
     ) -> Future[Manifest]:
-        key = _content_key(rubric, suite, parts)
+        key = _content_key(sources, suite, parts)
         with self._lock:
             cached = self._done.get(key)
         if cached is not None:
             done: Future[Manifest] = Future()
             done.set_result(cached)
             return done
-        return pool.submit(self._collect, key, rubric, suite, parts, scratch)
+        return pool.submit(self._collect, key, rubric, sources, suite, parts, scratch)
 
     def _collect(
-        self, key: str, rubric: Rubric, suite: Suite, parts: list[Part], scratch: Path
+        self,
+        key: str,
+        rubric: Rubric,
+        sources: Sources,
+        suite: Suite,
+        parts: list[Part],
+        scratch: Path,
     ) -> Manifest:
-        manifest = collect_manifest(rubric, suite, parts, scratch)
+        manifest = collect_manifest(rubric, suite, parts, scratch, sources)
         with self._lock:
             self._done[key] = manifest
         return manifest
@@ -263,24 +291,36 @@ class _ManifestCache:
 _MANIFESTS = _ManifestCache()
 
 
-def _content_key(rubric: Rubric, suite: Suite, parts: list[Part]) -> str:
+def _content_key(sources: Sources, suite: Suite, parts: list[Part]) -> str:
     digest = hashlib.sha256(f"{suite}|{[p.test_file for p in parts]}".encode())
-    for base in (rubric.starter, rubric.tests):
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(base)).encode())
-                digest.update(path.read_bytes())
+    for label, tree in (("starter", sources.starter), ("tests", sources.tests)):
+        for name in sorted(tree):
+            digest.update(f"{label}/{name}\0".encode())
+            digest.update(tree[name])
     return digest.hexdigest()
 
 
-def collect_manifest(rubric: Rubric, suite: Suite, parts: list[Part], scratch: Path) -> Manifest:
-    """Collect the parts' tests with the pristine starter (``--collect-only``)."""
+def collect_manifest(
+    rubric: Rubric,
+    suite: Suite,
+    parts: list[Part],
+    scratch: Path,
+    sources: Sources | None = None,
+) -> Manifest:
+    """Collect the parts' tests with the pristine starter (``--collect-only``).
+
+    Only the grader's own files run here (no answer file), so it needs no sandbox.
+    """
     manifest = Manifest()
     if not parts:
         return manifest
     workspace = scratch / "ws"
     paths = build_workspace(
-        rubric, workspace, answers={}, test_files=[p.test_file for p in parts], suite=suite
+        sources or load_sources(rubric),
+        workspace,
+        answers={},
+        test_files=[p.test_file for p in parts],
+        suite=suite,
     )
     outcome = run_pytest(
         workspace,
@@ -390,8 +430,8 @@ def _part_result(
     reported = {str(r.get("nodeid")): r for r in outcome.events("result")}
     collect_errors = [str(e.get("message", "")) for e in outcome.events("collect_error")]
     notes = _file_notes(answers)
-    warnings = [str(f) for f in scan_files((a.file, a.path) for a in answers if a.path)]
-    warnings += [f"integrity: {problem}" for problem in outcome.integrity]
+    warnings = [clean(str(f)) for f in scan_sources((a.file, a.content) for a in answers if a.path)]
+    warnings += [f"integrity: {clean(problem)}" for problem in outcome.integrity]
     secret_lines = _hidden_lines(rubric, part)
     if outcome.integrity:
         notes.append(UNTRUSTED)
@@ -408,7 +448,7 @@ def _part_result(
         if record is not None:
             raw_status = str(record.get("outcome"))
             status = raw_status if raw_status in STATUSES else "error"
-            message = str(record.get("message", ""))
+            message = clean(str(record.get("message", "")))
             duration = float(record.get("duration") or 0.0)
         else:
             status, message = _missing(rubric, outcome, collect_errors)
@@ -482,7 +522,10 @@ def _missing(rubric: Rubric, outcome: RunOutcome, collect_errors: list[str]) -> 
             "this part), so this test never finished.",
         )
     if collect_errors:
-        return ("error", "The tests could not be loaded with your code: " + collect_errors[0])
+        return (
+            "error",
+            "The tests could not be loaded with your code: " + clean(collect_errors[0]),
+        )
     return (
         "error",
         f"The test process {describe_exit(outcome.returncode)} before this test finished.",

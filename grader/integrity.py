@@ -213,6 +213,14 @@ def scan_source(source: str, file: str) -> list[Finding]:
     return sorted(unique.values(), key=lambda f: (f.line, f.what))
 
 
+def scan_sources(files: Iterable[tuple[str, bytes]]) -> list[Finding]:
+    """Scan ``(rubric path, content)`` pairs: the answer files of one part, as graded."""
+    findings: list[Finding] = []
+    for name, content in files:
+        findings += scan_source(content.decode("utf-8", errors="replace"), name)
+    return findings
+
+
 def scan_files(files: Iterable[tuple[str, Path]]) -> list[Finding]:
     """Scan ``(rubric path, file on disk)`` pairs: the answer files of one part."""
     findings: list[Finding] = []

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -345,8 +346,7 @@ def grading_files(workspace: Path) -> dict[str, str]:
 
 
 def run_resuming(
-    workspace: Path,
-    test_paths: list[str],
+    build: Callable[[Path], list[str]],
     *,
     scratch: Path,
     test_timeout: float,
@@ -362,23 +362,31 @@ def run_resuming(
     run in a fresh process, so one bad test costs only its own points. All
     runs share the one wall-clock ``budget``; a run that starts no test ends
     the loop.
+
+    ``build`` writes a workspace into the folder it is given and returns the
+    test paths: each run gets a fresh one, so nothing a crashed run wrote
+    there (a ``conftest.py``, an edited test) reaches the next.
     """
     deadline = time.monotonic() + budget
     merged = RunOutcome()
-    # Taken once, before any student code ran in this workspace: a run that
-    # rewrites the tests cannot make the runs after it trust its version.
-    expected_files = grading_files(workspace)
+    expected_files: dict[str, str] | None = None
     expected: list[str] | None = None
-    args = list(test_paths)
+    args: list[str] | None = None
     for attempt in itertools.count(1):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             merged.timed_out = True
             break
+        run_scratch = scratch / f"run-{attempt}"
+        workspace = run_scratch / "ws"
+        paths = build(workspace)
+        if expected_files is None:
+            # Taken before any student code ran: every run is checked against the same.
+            expected_files = grading_files(workspace)
         outcome = run_pytest(
             workspace,
-            args,
-            scratch=scratch / f"run-{attempt}",
+            paths if args is None else args,
+            scratch=run_scratch,
             test_timeout=test_timeout,
             budget=remaining,
             expected_files=expected_files,

@@ -129,7 +129,10 @@ class Sandbox:
         return args
 
     def _filesystem(self, made: set[str]) -> list[str]:
-        args = ["--ro-bind", "/usr", "/usr"]
+        # The private mounts first: a virtual environment may live under /tmp.
+        args = ["--dev", "/dev", "--perms", "1777", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm"]
+        args += ["--proc", "/proc", "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
+        args += ["--ro-bind", "/usr", "/usr"]
         for top in _TOP_LEVEL:
             if os.path.islink(top):
                 args += ["--symlink", os.readlink(top), top]
@@ -139,8 +142,6 @@ class Sandbox:
             args += ["--ro-bind-try", path, path]
         for path in self.readonly:
             args += [*_traversable_parents(path, made), "--ro-bind", path, path]
-        args += ["--dev", "/dev", "--perms", "1777", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm"]
-        args += ["--proc", "/proc", "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
         return args
 
 
@@ -173,6 +174,9 @@ def runtime_paths() -> tuple[str, ...]:
         sys.exec_prefix,
         os.path.dirname(os.path.realpath(sys.executable)),
         os.path.dirname(os.path.abspath(grader.__file__)),
+        # Package folders a .pth file added (another environment's, say); never the
+        # working directory or a test folder that sys.path may also hold.
+        *(p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")),
     ]
     chosen: list[str] = []
     for candidate in sorted({os.path.realpath(c) for c in candidates}, key=len):

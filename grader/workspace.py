@@ -5,13 +5,18 @@ files for ONE part (every other part keeps its stub), then the suites under
 ``<ws>/grading_tests/`` and the grader's own ``pytest.ini``. Nothing else
 from the submission is read: its settings, conftest, pytest configuration
 and tests never reach the workspace.
+
+Every input is read into memory before any graded code runs (``Sources``
+for the starter and the suites, ``Answer.content`` for the answer files) and
+each workspace is written from those bytes: a process that changes files on
+disk later, or a run that crashed after writing into its workspace, cannot
+change what the next workspace holds.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -43,13 +48,44 @@ timeout_method = signal
 class Answer:
     """Where one answer file was found in the submission (``path`` None: missing).
 
-    ``reason`` says, for the student, why a file present in the submission
-    was not used (a link, too large); it is empty for a plain miss.
+    ``content`` is the file's bytes, read once when it was found: exactly
+    what is graded (and hashed by ``grader batch``). ``reason`` says, for the
+    student, why a file present in the submission was not used (a link, too
+    large); it is empty for a plain miss.
     """
 
     file: str
     path: Path | None
     reason: str = ""
+    content: bytes = b""
+
+
+Tree = dict[str, bytes]  # posix path relative to a root -> the file's bytes
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The pristine starter and the suites, read once (``load_sources``)."""
+
+    starter: Tree
+    tests: Tree
+
+
+def load_tree(base: Path) -> Tree:
+    """Every file under ``base`` but caches and databases, by relative posix path."""
+    tree: Tree = {}
+    for path in sorted(base.rglob("*")):
+        relative = path.relative_to(base)
+        if _SKIPPED_NAMES & set(relative.parts) or path.name.endswith((".pyc", ".pyo")):
+            continue
+        if path.is_file() and not path.is_symlink():
+            tree[relative.as_posix()] = path.read_bytes()
+    return tree
+
+
+def load_sources(rubric: Rubric) -> Sources:
+    """Read the rubric's starter and suites into memory."""
+    return Sources(starter=load_tree(rubric.starter), tests=load_tree(rubric.tests))
 
 
 def find_answers(submission: Path, part: Part) -> list[Answer]:
@@ -82,62 +118,59 @@ def _usable(root: Path, candidate: Path, file: str) -> Answer:
         return Answer(file, None, f"{file} is a link, not a file: graded with the starter stub")
     if not real.is_file():
         return Answer(file, None)
-    if real.stat().st_size > MAX_ANSWER_BYTES:
+    try:
+        with real.open("rb") as stream:
+            content = stream.read(MAX_ANSWER_BYTES + 1)
+    except OSError:
+        return Answer(file, None, f"{file} cannot be read: graded with the starter stub")
+    if len(content) > MAX_ANSWER_BYTES:
         return Answer(file, None, f"{file} is larger than 1 MiB: graded with the starter stub")
-    return Answer(file, real)
+    return Answer(file, real, content=content)
 
 
 def build_workspace(
-    rubric: Rubric,
+    sources: Sources,
     dest: Path,
     *,
-    answers: Mapping[str, Path],
+    answers: Mapping[str, bytes],
     test_files: Iterable[str],
     suite: str,
 ) -> list[str]:
-    """Fill the empty directory ``dest`` and return the test paths to run.
+    """Write the directory ``dest`` from memory and return the test paths to run.
 
     ``answers`` maps rubric paths (``homework/x.py``) to the submission's
-    files; ``test_files`` are base names (``test_x.py``) of the suites'
+    bytes; ``test_files`` are base names (``test_x.py``) of the suites'
     files to include. The paths returned are relative to ``dest``, in
     public-then-hidden order, and only those that exist.
     """
-    shutil.copytree(rubric.starter, dest, ignore=_ignore, dirs_exist_ok=True, symlinks=False)
-    for file, source in answers.items():
-        target = dest.joinpath(*PurePosixPath(file).parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    _write_tree(dest, {**sources.starter, **answers})
     wanted = set(test_files)
-    tests_root = dest / TESTS_DIR
     suites = SUITE_DIRS[suite]
-    shutil.copytree(rubric.tests, tests_root, ignore=_suite_ignore(rubric.tests, suites, wanted))
+    _write_tree(
+        dest / TESTS_DIR,
+        {name: data for name, data in sources.tests.items() if _in_suite(name, suites, wanted)},
+    )
     (dest / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
-    paths = []
-    for folder in suites:
-        for name in sorted(wanted):
-            if (tests_root / folder / name).is_file():
-                paths.append(f"{TESTS_DIR}/{folder}/{name}")
-    return paths
+    return [
+        f"{TESTS_DIR}/{folder}/{name}"
+        for folder in suites
+        for name in sorted(wanted)
+        if f"{folder}/{name}" in sources.tests
+    ]
 
 
-def _ignore(directory: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in _SKIPPED_NAMES or n.endswith((".pyc", ".pyo"))}
+def _in_suite(name: str, suites: tuple[str, ...], wanted: set[str]) -> bool:
+    """A suite file to copy: outside the suite folders, or in a chosen one and not another
+    part's test file."""
+    parts = PurePosixPath(name).parts
+    if len(parts) > 1 and parts[0] in SUITE_DIRS["all"] and parts[0] not in suites:
+        return False
+    base = parts[-1]
+    return not (base.startswith("test_") and base.endswith(".py") and base not in wanted)
 
 
-def _suite_ignore(
-    tests: Path, suites: tuple[str, ...], wanted: set[str]
-) -> Callable[[str, list[str]], set[str]]:
-    """Skip the suites not asked for and the test files of other parts."""
-    top = str(tests)
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        skipped = _ignore(directory, names)
-        if os.path.samefile(directory, top):
-            skipped |= {n for n in names if n in SUITE_DIRS["all"] and n not in suites}
-        else:
-            skipped |= {
-                n for n in names if n.startswith("test_") and n.endswith(".py") and n not in wanted
-            }
-        return skipped
-
-    return ignore
+def _write_tree(dest: Path, tree: Mapping[str, bytes]) -> None:
+    for name, data in tree.items():
+        target = dest.joinpath(*PurePosixPath(name).parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)

@@ -118,6 +118,7 @@ def test_every_submission_folder_gets_a_row(first_run: tuple[Path, Path, BatchSu
         "max_score",
         "status",
         "reason",
+        "sandboxed",
     ]
 
 

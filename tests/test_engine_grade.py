@@ -249,7 +249,7 @@ def test_keep_copies_each_workspace_and_its_output(fake: Rubric, tmp_path: Path)
     kept = tmp_path / "kept"
     result = grade(alpha_only(tmp_path, code), rubric=fake, parts=["alpha"], keep=kept)
     assert result.problems == []
-    assert (kept / "alpha" / "ws" / "homework" / "alpha.py").read_text() == code
+    assert (kept / "alpha" / "run-1" / "ws" / "homework" / "alpha.py").read_text() == code
     logs = list((kept / "alpha").glob("run-*/output.log"))
     assert logs, sorted(str(p.relative_to(kept)) for p in kept.rglob("*"))
     assert "failed" in logs[0].read_text()

@@ -9,7 +9,7 @@ from fake_assignment import REFERENCE, make_assignment, rubric_toml, submission,
 
 from grader.errors import GraderError
 from grader.rubric import Rubric, load_rubric
-from grader.workspace import PYTEST_INI, build_workspace, find_answers
+from grader.workspace import PYTEST_INI, build_workspace, find_answers, load_sources
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,11 @@ def hostile_repo(root: Path) -> Path:
 
 def test_workspace_takes_only_the_parts_answer_files(fake: Rubric, tmp_path: Path) -> None:
     repo = hostile_repo(tmp_path / "repo")
-    answers = {a.file: a.path for a in find_answers(repo, fake.part("alpha")) if a.path}
+    answers = {a.file: a.content for a in find_answers(repo, fake.part("alpha")) if a.path}
     ws = tmp_path / "ws"
-    paths = build_workspace(fake, ws, answers=answers, test_files=["test_alpha.py"], suite="all")
+    paths = build_workspace(
+        load_sources(fake), ws, answers=answers, test_files=["test_alpha.py"], suite="all"
+    )
     assert paths == ["grading_tests/public/test_alpha.py", "grading_tests/hidden/test_alpha.py"]
     assert (ws / "homework/alpha.py").read_text() == REFERENCE["homework/alpha.py"]
     # Other parts keep their stubs; nothing else from the repository arrives.
@@ -56,7 +58,9 @@ def test_workspace_takes_only_the_parts_answer_files(fake: Rubric, tmp_path: Pat
 
 def test_public_workspace_has_no_hidden_tests(fake: Rubric, tmp_path: Path) -> None:
     ws = tmp_path / "ws"
-    paths = build_workspace(fake, ws, answers={}, test_files=["test_alpha.py"], suite="public")
+    paths = build_workspace(
+        load_sources(fake), ws, answers={}, test_files=["test_alpha.py"], suite="public"
+    )
     assert paths == ["grading_tests/public/test_alpha.py"]
     assert not (ws / "grading_tests/hidden").exists()
 
@@ -68,7 +72,7 @@ def test_starter_leftovers_are_not_copied(tmp_path: Path) -> None:
         {"db.sqlite3": "data", ".celery/broker/x": "msg", "homework/__pycache__/a.pyc": ""},
     )
     ws = tmp_path / "ws"
-    build_workspace(rubric, ws, answers={}, test_files=[], suite="all")
+    build_workspace(load_sources(rubric), ws, answers={}, test_files=[], suite="all")
     assert not (ws / "db.sqlite3").exists()
     assert not (ws / ".celery").exists()
     assert not (ws / "homework/__pycache__").exists()

@@ -15,16 +15,18 @@ from pathlib import Path
 import pytest
 from fake_assignment import REFERENCE, make_assignment, submission
 
-from grader import forkserver, runner
+from grader import forkserver, runner, sandbox
 from grader.engine import grade
 from grader.rubric import Rubric, load_rubric
-from grader.workspace import build_workspace
+from grader.workspace import build_workspace, load_sources
 
 
 @pytest.fixture(autouse=True)
 def fork_server_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On by default; a test that turns it off says so."""
+    """On by default; a test that turns it off says so. These tests are about the
+    unsandboxed launchers (a student's laptop): the sandbox is off here."""
     monkeypatch.delenv(forkserver.ENV_SWITCH, raising=False)
+    monkeypatch.setenv(sandbox.ENV_SWITCH, "0")
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +85,7 @@ def test_parts_are_forked_by_the_fork_server(fake: Rubric, tmp_path: Path) -> No
     assert score == 3
     assert facts["ppid"] == server.pid != os.getpid()  # a child of the zygote, not of us
     assert facts["sid"] == facts["pid"]  # its own session: killed by process group
-    assert str(facts["cwd"]).endswith("/alpha/ws")
+    assert str(facts["cwd"]).endswith("/alpha/run-1/ws")
     assert "GRADER_CHANNEL_FD" not in facts["env"]  # taken before the answer was imported
     assert "DJANGO_SETTINGS_MODULE" in facts["env"]
     links = [str(link) for link in dict(facts["fds"]).values()]  # type: ignore[call-overload]
@@ -103,10 +105,9 @@ def test_disabled_fork_server_spawns_as_before(
 
 def _workspace(fake: Rubric, tmp_path: Path) -> tuple[Path, list[str]]:
     workspace = tmp_path / "ws"
-    answers = {"homework/alpha.py": tmp_path / "alpha.py"}
-    answers["homework/alpha.py"].write_text(REFERENCE["homework/alpha.py"])
+    answers = {"homework/alpha.py": REFERENCE["homework/alpha.py"].encode()}
     paths = build_workspace(
-        fake, workspace, answers=answers, test_files=["test_alpha.py"], suite="all"
+        load_sources(fake), workspace, answers=answers, test_files=["test_alpha.py"], suite="all"
     )
     return workspace, paths
 

@@ -19,7 +19,7 @@ from services import postgres_database
 
 from grader.rubric import load_rubric
 from grader.runner import child_environment, pytest_command
-from grader.workspace import build_workspace
+from grader.workspace import build_workspace, load_sources
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -27,10 +27,10 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 @pytest.mark.parametrize("suite", ["public", "all"])
 def test_the_reference_passes_the_grading_tests_on_postgresql(tmp_path: Path, suite: str) -> None:
     rubric = load_rubric()
-    answers = {file: SOLUTION / file for part in rubric.parts for file in part.files}
+    answers = {file: (SOLUTION / file).read_bytes() for part in rubric.parts for file in part.files}
     workspace = tmp_path / "workspace"
     test_paths = build_workspace(
-        rubric,
+        load_sources(rubric),
         workspace,
         answers=answers,
         test_files=[part.test_file for part in rubric.parts],

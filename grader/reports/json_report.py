@@ -18,6 +18,9 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         "duration": result.duration,
         "problems": list(result.problems),
         "warnings": result.warnings,  # an extension of the CONTRACT's JSON (grader/SECURITY.md)
+        # Extensions too: whether graded code ran in the OS sandbox, and why not.
+        "sandboxed": not result.unsandboxed,
+        "unsandboxed_reason": result.unsandboxed,
         "parts": [_part(part) for part in result.parts],
     }
 
