@@ -472,6 +472,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--suite", choices=SUITES, default="all", help="default: all")
     parser.add_argument("--force", action="store_true", help="ignore the state: regrade all")
     parser.add_argument(
+        "--root", type=Path, metavar="DIR", help="the assignment's repository (default: this one)"
+    )
+    parser.add_argument(
         "--unsandboxed",
         action="store_true",
         help="grade even where no OS sandbox can be made (the CSV and feedback say so); "
@@ -490,6 +493,7 @@ def run(args: argparse.Namespace) -> int:
         suite=args.suite,
         force=args.force,
         unsandboxed=args.unsandboxed,
+        rubric=load_rubric(args.root),
     )
     print(
         f"{len(summary.rows)} submissions: {len(summary.graded)} graded now, "
