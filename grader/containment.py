@@ -61,11 +61,10 @@ class Containment:
 
     def launch_args(self) -> list[str]:
         """Options for ``python -m grader.launch`` that apply the bound in the child."""
-        if self.cgroup is not None:
-            return ["--cgroup", str(self.cgroup)]
-        if self.nproc is not None:
-            return ["--nproc", str(self.nproc)]
-        return []
+        args = [arg for group in self.cgroups for arg in ("--cgroup", str(group))]
+        if self.cgroup is None and self.nproc is not None:
+            args += ["--nproc", str(self.nproc)]
+        return args
 
     def kill_all(self) -> None:
         """SIGKILL every process left in the cgroup, until none is (bounded by pids.max)."""

@@ -152,10 +152,15 @@ class ForkServer:
         channel_fds: tuple[int, int],
         memory: int,
         file_size: int,
-        cgroup: Path | None,
+        cgroups: list[Path],
         nproc: int | None,
+        sandbox: dict[str, int] | None = None,
     ) -> ForkedProcess:
-        """Fork a grading process running ``pytest.main(args)`` in ``cwd``."""
+        """Fork a grading process running ``pytest.main(args)`` in ``cwd``.
+
+        ``sandbox``: ``{"pid": the sandbox's init, "uid": the uid to run as}``:
+        the child enters that sandbox (``grader.nsenter``) before it runs anything.
+        """
         request = json.dumps(
             {
                 "args": args,
@@ -163,8 +168,9 @@ class ForkServer:
                 "cwd": str(cwd),
                 "memory": memory,
                 "file_size": file_size,
-                "cgroup": str(cgroup) if cgroup else None,
+                "cgroups": [str(group) for group in cgroups],
                 "nproc": nproc,
+                "sandbox": sandbox,
             }
         ).encode()
         status_read, status_write = os.pipe()

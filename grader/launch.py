@@ -32,14 +32,14 @@ def _limit(kind: int, value: int) -> None:
 
 
 def apply_limits(
-    *, memory: int, file_size: int, cgroup: Path | None = None, nproc: int | None = None
+    *, memory: int, file_size: int, cgroups: list[Path] | None = None, nproc: int | None = None
 ) -> None:
     """Join the pids cgroup (or take the NPROC limit), then the memory, file and core limits.
 
     Shared by this module and the fork server's children (``grader.zygote``):
     both call it before the channel is taken and before any workspace code runs.
     """
-    if cgroup is not None:
+    for cgroup in cgroups or []:
         containment.join(cgroup)
     if nproc is not None:
         containment.limit_processes(nproc)
@@ -63,11 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader.launch")
     parser.add_argument("--memory", type=int, required=True, help="address-space limit, bytes")
     parser.add_argument("--file-size", type=int, required=True, help="largest file, bytes")
-    parser.add_argument("--cgroup", type=Path, help="join this pids cgroup first")
+    parser.add_argument(
+        "--cgroup", type=Path, action="append", help="join this cgroup first (repeatable)"
+    )
     parser.add_argument("--nproc", type=int, help="RLIMIT_NPROC (tasks of this user)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    apply_limits(memory=args.memory, file_size=args.file_size, cgroup=args.cgroup, nproc=args.nproc)
+    apply_limits(
+        memory=args.memory, file_size=args.file_size, cgroups=args.cgroup, nproc=args.nproc
+    )
     pytest_args = list(args.pytest_args)
     if pytest_args[:1] == ["--"]:
         pytest_args = pytest_args[1:]

@@ -28,6 +28,7 @@ from grader import forkserver
 from grader.channel import ENV_VAR, SignedChannel, open_signed_channel, read_signed
 from grader.containment import Containment, contain
 from grader.guard import digests
+from grader.sandbox import HOME as SANDBOX_HOME
 from grader.sandbox import Sandbox
 from grader.workspace import TESTS_DIR
 
@@ -167,8 +168,30 @@ def _start(
     test_timeout: float,
     collect_only: bool,
     sandbox: Sandbox | None,
+    cleanups: list[Callable[[], None]],
 ) -> tuple[_Process, str]:
-    """Start it in the sandbox; else fork it from the fork server, or spawn it."""
+    """Start it in the sandbox; else fork it from the fork server, or spawn it.
+
+    In the sandbox, as root, the process is forked by the fork server and
+    enters a held sandbox (``Sandbox.hold``, ``grader.nsenter``); otherwise a
+    fresh interpreter starts inside bubblewrap. ``cleanups`` gets what must
+    run once the process has ended (closing the held sandbox).
+    """
+    if sandbox is not None and sandbox.can_hold:
+        forked = _fork_sandboxed(
+            workspace,
+            test_paths,
+            env=env,
+            output=output,
+            channel=channel,
+            bound=bound,
+            test_timeout=test_timeout,
+            collect_only=collect_only,
+            sandbox=sandbox,
+            cleanups=cleanups,
+        )
+        if forked is not None:
+            return forked, "sandbox-forkserver"
     if sandbox is not None:
         return _start_sandboxed(
             workspace,
@@ -194,7 +217,7 @@ def _start(
                 channel_fds=channel.fds,
                 memory=MEMORY_LIMIT,
                 file_size=FILE_SIZE_LIMIT,
-                cgroup=bound.cgroup,
+                cgroups=bound.cgroups,
                 nproc=bound.nproc,
             )
             return forked, "forkserver"
@@ -218,6 +241,48 @@ def _start(
         start_new_session=True,
     )
     return process, "spawn"
+
+
+def _fork_sandboxed(
+    workspace: Path,
+    test_paths: list[str],
+    *,
+    env: dict[str, str],
+    output: int,
+    channel: SignedChannel,
+    bound: Containment,
+    test_timeout: float,
+    collect_only: bool,
+    sandbox: Sandbox,
+    cleanups: list[Callable[[], None]],
+) -> _Process | None:
+    """Fork the process from the fork server into a held sandbox; None: spawn instead."""
+    server = forkserver.shared(child_environment(Path(tempfile.gettempdir())))
+    if server is None or sandbox.uid is None:
+        return None
+    _hand_over(workspace, sandbox.uid)
+    try:
+        holder = sandbox.hold(workspace=workspace, protected=(TESTS_DIR, "pytest.ini"))
+    except OSError:
+        return None
+    cleanups.append(holder.close)
+    try:
+        return server.spawn(
+            pytest_arguments(
+                workspace, test_paths, test_timeout=test_timeout, collect_only=collect_only
+            ),
+            env={**env, "HOME": SANDBOX_HOME, "TMPDIR": SANDBOX_HOME},
+            cwd=workspace,
+            output_fd=output,
+            channel_fds=channel.fds,
+            memory=MEMORY_LIMIT,
+            file_size=FILE_SIZE_LIMIT,
+            cgroups=bound.cgroups,
+            nproc=bound.nproc,
+            sandbox={"pid": holder.pid, "uid": sandbox.uid},
+        )
+    except forkserver.ForkServerError:
+        return None
 
 
 def _start_sandboxed(
@@ -304,6 +369,7 @@ def run_pytest(
     log = scratch / "output.log"
     outcome = RunOutcome()
     started = time.monotonic()
+    cleanups: list[Callable[[], None]] = []
     with (
         contain(memory=MEMORY_LIMIT) as bound,
         open_signed_channel(scratch, {"digests": expected_files}) as channel,
@@ -319,6 +385,7 @@ def run_pytest(
             test_timeout=test_timeout,
             collect_only=collect_only,
             sandbox=sandbox,
+            cleanups=cleanups,
         )
         try:
             outcome.returncode = process.wait(timeout=budget)
@@ -330,9 +397,11 @@ def run_pytest(
         finally:
             # Whatever the student's code started in the group (and cgroup) goes too.
             _kill_group(process.pid)
+            for cleanup in cleanups:
+                cleanup()
             bound.kill_all()
     outcome.duration = time.monotonic() - started
-    if outcome.launcher == "sandbox":
+    if outcome.launcher == "sandbox":  # bubblewrap's own exit status
         outcome.returncode = _unwrap_status(outcome.returncode)
     outcome.records, outcome.integrity = read_signed(channel.path, channel.key)
     outcome.output = _tail(log)

@@ -26,9 +26,12 @@ runs unsandboxed and says so (``grader batch`` refuses unless ``--unsandboxed``)
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -77,6 +80,7 @@ class Sandbox:
         workspace: Path,
         protected: Iterable[str] = (),
         cgroups: Iterable[Path] = (),
+        info_fd: int | None = None,
     ) -> list[str]:
         """``command`` run inside the sandbox, in ``workspace``.
 
@@ -86,6 +90,8 @@ class Sandbox:
         """
         made = {"/tmp", "/dev", "/proc"}  # mounted by bubblewrap itself
         argv = [self.bwrap, *self._namespaces(), *self._filesystem(made)]
+        if info_fd is not None:  # bubblewrap writes {"child-pid": N, ...} there
+            argv[1:1] = ["--info-fd", str(info_fd)]
         where = str(workspace)
         argv += [*_traversable_parents(where, made), "--bind", where, where]
         for relative in protected:
@@ -111,6 +117,45 @@ class Sandbox:
             return argv
         script = " && ".join(f"echo $$ > {shlex.quote(str(j))}" for j in joins)
         return ["/bin/sh", "-c", f'{script} && exec "$@"', "sh", *argv]
+
+    @property
+    def can_hold(self) -> bool:
+        """Whether forked processes can enter a held sandbox (``grader.nsenter``: root)."""
+        return self.setpriv is not None and os.geteuid() == 0
+
+    def hold(self, *, workspace: Path, protected: Iterable[str] = ()) -> Holder:
+        """A sandbox for ``workspace`` with a placeholder inside, for processes to enter.
+
+        The placeholder sleeps as the unprivileged uid; ``Holder.pid`` is the
+        sandbox's init as the host sees it (whose namespaces ``grader.nsenter``
+        joins). Closing the holder kills the init, and with it every process
+        in the sandbox.
+        """
+        read, write = os.pipe()
+        try:
+            process = subprocess.Popen(
+                self.wrap(
+                    ["sleep", "infinity"], workspace=workspace, protected=protected, info_fd=write
+                ),
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},  # readable inside: no secret
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(write,),
+                start_new_session=True,
+            )
+        finally:
+            os.close(write)
+        with os.fdopen(read, "rb") as stream:
+            info = stream.read()
+        holder = Holder(process)
+        try:
+            holder.pid = int(json.loads(info)["child-pid"])
+        except (ValueError, KeyError, TypeError) as exc:
+            holder.close()
+            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            raise OSError(f"bubblewrap did not start: {error.strip() or exc}") from exc
+        return holder
 
     def _namespaces(self) -> list[str]:
         args = [
@@ -158,6 +203,22 @@ def _traversable_parents(path: str, made: set[str]) -> list[str]:
             made.add(name)
             args += ["--perms", "0755", "--dir", name]
     return args
+
+
+@dataclass
+class Holder:
+    """A running sandbox with nothing in it but a placeholder (``Sandbox.hold``)."""
+
+    process: subprocess.Popen[bytes]
+    pid: int = 0
+
+    def close(self) -> None:
+        """Kill the sandbox: its init, and so every process inside."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        if self.process.stderr is not None:
+            self.process.stderr.close()
 
 
 def runtime_paths() -> tuple[str, ...]:

@@ -61,6 +61,7 @@ PRELOAD = (
     "respx.plugin",
     "grader.pytest_plugin",
     "grader.launch",
+    "grader.nsenter",
     "httpx",
     "respx",
     "asgiref.sync",
@@ -225,13 +226,19 @@ def _child(request: dict[str, Any], output: int, channel: int, key: int) -> NoRe
         from grader.channel import ENV_VAR, ChannelWriter
         from grader.launch import apply_limits, run_pytest_main
 
-        cgroup = request.get("cgroup")
         apply_limits(
             memory=int(request["memory"]),
             file_size=int(request["file_size"]),
-            cgroup=Path(cgroup) if cgroup else None,
+            cgroups=[Path(group) for group in request.get("cgroups") or []],
             nproc=request.get("nproc"),
         )
+        box = request.get("sandbox")
+        if box:  # into the sandbox, as the unprivileged uid, before any workspace code
+            from grader import nsenter
+
+            nsenter.enter(int(box["pid"]))
+            nsenter.split()
+            nsenter.drop_privileges(int(box["uid"]))
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output, 1)
