@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 ENV_VAR = "GRADER_CHANNEL_FD"
+HANDOFF = "stdin"  # $GRADER_CHANNEL_FD's value when the channel comes on stdin instead
 MAX_BYTES = 8 * 1024 * 1024
 MAX_MESSAGE = 4000
 
@@ -58,6 +59,8 @@ class ChannelWriter:
         raw = os.environ.pop(ENV_VAR, None)
         if raw is None:
             return None
+        if raw == HANDOFF:
+            return cls._from_stdin()
         channel_fd, _, key_fd = raw.partition(",")
         try:
             inherited = int(channel_fd)
@@ -69,6 +72,26 @@ class ChannelWriter:
             return cls(private)
         key, payload = _read_key(key_fd)
         return cls(private, key, payload)
+
+    @classmethod
+    def _from_stdin(cls) -> ChannelWriter | None:
+        """Where descriptors cannot be passed (Windows): the channel's path, the key and
+        the payload arrive as one JSON object on stdin, read to its end before any
+        answer file is imported; stdin is then the null device."""
+        try:
+            chunks = []
+            while chunk := os.read(0, 65536):
+                chunks.append(chunk)
+            handoff = json.loads(b"".join(chunks))
+            fd = os.open(str(handoff["path"]), os.O_WRONLY | os.O_APPEND)
+            key = bytes.fromhex(str(handoff["key"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        with contextlib.suppress(OSError):
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+        return cls(fd, key, handoff.get("payload"))
 
     def send(self, record: dict[str, Any]) -> None:
         """Write ``record`` as one line, signed if there is a key; a closed channel is ignored."""
@@ -150,6 +173,14 @@ class SignedChannel(NamedTuple):
     env_value: str  # the value of ``$GRADER_CHANNEL_FD``
     path: Path
     key: bytes
+    payload: Any = None
+
+    def handoff(self) -> bytes:
+        """For a child that cannot inherit descriptors: write this to its stdin and
+        set ``$GRADER_CHANNEL_FD`` to ``HANDOFF``."""
+        return json.dumps(
+            {"path": str(self.path), "key": self.key.hex(), "payload": self.payload}
+        ).encode()
 
 
 @contextmanager
@@ -163,13 +194,14 @@ def open_signed_channel(directory: Path, payload: Any = None) -> Iterator[Signed
     read_end, write_end = os.pipe()
     try:
         data = key.hex().encode() + b"\n" + json.dumps(payload).encode()
-        os.set_blocking(write_end, False)
+        with contextlib.suppress(OSError):  # pipes cannot be made non-blocking everywhere
+            os.set_blocking(write_end, False)
         os.write(write_end, data)  # small (a key and a few digests): fits the pipe
     finally:
         os.close(write_end)
     try:
         with open_channel(directory) as (fd, path):
-            yield SignedChannel((fd, read_end), f"{fd},{read_end}", path, key)
+            yield SignedChannel((fd, read_end), f"{fd},{read_end}", path, key, payload)
     finally:
         with contextlib.suppress(OSError):
             os.close(read_end)

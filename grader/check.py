@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from grader import portable
 from grader.engine import grade
 from grader.errors import GraderError
 from grader.reports import json_report, terminal
@@ -74,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     terminal.print_result(result, console)
     if result.unsandboxed:
+        skipped = "; ".join(portable.skipped())
         console.print(
-            f"Ran without a sandbox ({result.unsandboxed}): fine for checking your own code.",
+            f"Ran without a sandbox ({result.unsandboxed}): fine for checking your own code."
+            + (f" Also done without here: {skipped}." if skipped else ""),
             soft_wrap=True,
             markup=False,
         )

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import secrets
-import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader import portable
 
 # Processes + threads of one grading process. A grading run uses about 16
 # (pytest, asgiref's thread pools, Django's test database): 128 leaves room
@@ -76,7 +76,7 @@ class Containment:
                 return
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+                    os.kill(pid, portable.kill_signal())
             time.sleep(0.01)
 
 
@@ -92,11 +92,12 @@ def contain(limit: int = TASK_LIMIT, memory: int | None = None) -> Iterator[Cont
     memory_cgroup = None
     if memory and not (cgroup is not None and _limit_memory_v2(cgroup, memory)):
         memory_cgroup = _make_memory_cgroup(memory)
+    running = None if portable.is_root() else _user_tasks()
     if cgroup is not None:
         containment = Containment(cgroup=cgroup)
-    elif os.geteuid() != 0:
-        containment = Containment(nproc=_user_tasks(os.getuid()) + limit)
-    else:
+    elif running is not None and portable.resource_module() is not None:
+        containment = Containment(nproc=running + limit)
+    else:  # root without a cgroup, or no way to count (see portable.skipped)
         containment = Containment()
     containment.memory_cgroup = memory_cgroup
     try:
@@ -126,10 +127,16 @@ def join(cgroup: Path) -> None:
 
 def limit_processes(nproc: int) -> None:
     """In the child: at most ``nproc`` tasks for this user (ignored by the kernel for root)."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
-    if hard != resource.RLIM_INFINITY:
-        nproc = min(nproc, hard)
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    resource = portable.resource_module()
+    if resource is None or not hasattr(resource, "RLIMIT_NPROC"):
+        return
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        if hard != resource.RLIM_INFINITY:
+            nproc = min(nproc, hard)
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    except (ValueError, OSError):
+        return
 
 
 def _controller_parent(controller: str) -> tuple[Path, bool] | None:
@@ -207,10 +214,21 @@ def _members(cgroup: Path) -> list[int]:
     return [int(pid) for pid in text.split()]
 
 
-def _user_tasks(uid: int) -> int:
-    """How many tasks (threads count: RLIMIT_NPROC counts them) ``uid`` runs now."""
+def _user_tasks() -> int | None:
+    """How many tasks (threads count: RLIMIT_NPROC counts them) this user runs now.
+
+    None where they cannot be counted (no ``/proc``: macOS, Windows).
+    """
+    getuid = getattr(os, "getuid", None)
+    if getuid is None or not portable.has_proc():
+        return None
+    uid = getuid()
     total = 0
-    for entry in Path("/proc").iterdir():
+    try:
+        entries = list(Path("/proc").iterdir())
+    except OSError:
+        return None
+    for entry in entries:
         if not entry.name.isdigit():
             continue
         try:

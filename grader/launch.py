@@ -16,19 +16,28 @@ file ever runs while the channel's descriptor is still named in
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 from pathlib import Path
 
-from grader import containment
+from grader import containment, portable
 from grader.channel import ChannelWriter
 
 
-def _limit(kind: int, value: int) -> None:
-    _soft, hard = resource.getrlimit(kind)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(kind, (value, value))
+def _limit(name: str, value: int) -> bool:
+    """Set the resource limit ``name``; False where the OS has none or refuses it (macOS's
+    RLIMIT_AS), which costs only that limit."""
+    resource = portable.resource_module()
+    kind = getattr(resource, name, None)
+    if resource is None or kind is None:
+        return False
+    try:
+        _soft, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, value))
+    except (ValueError, OSError):
+        return False
+    return True
 
 
 def apply_limits(
@@ -43,9 +52,9 @@ def apply_limits(
         containment.join(cgroup)
     if nproc is not None:
         containment.limit_processes(nproc)
-    _limit(resource.RLIMIT_AS, memory)
-    _limit(resource.RLIMIT_FSIZE, file_size)
-    _limit(resource.RLIMIT_CORE, 0)
+    _limit("RLIMIT_AS", memory)
+    _limit("RLIMIT_FSIZE", file_size)
+    _limit("RLIMIT_CORE", 0)
 
 
 def run_pytest_main(pytest_args: list[str], writer: ChannelWriter | None) -> int:

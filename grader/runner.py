@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader import forkserver
-from grader.channel import ENV_VAR, SignedChannel, open_signed_channel, read_signed
+from grader import forkserver, portable
+from grader.channel import ENV_VAR, HANDOFF, SignedChannel, open_signed_channel, read_signed
 from grader.containment import Containment, contain
 from grader.guard import digests
 from grader.sandbox import HOME as SANDBOX_HOME
@@ -46,7 +46,18 @@ MEMORY_LIMIT = 2 * 1024**3
 FILE_SIZE_LIMIT = 256 * 1024**2
 OUTPUT_TAIL = 64 * 1024
 
-_ALLOWED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+# SYSTEMROOT, WINDIR, PATHEXT, COMSPEC: what Python itself needs on Windows.
+_ALLOWED_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "SYSTEMROOT",
+    "WINDIR",
+    "PATHEXT",
+    "COMSPEC",
+)
 _SECRET = re.compile(
     r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE|^AWS_|^GH_|^GITHUB_"
 )
@@ -86,6 +97,8 @@ def child_environment(home: Path) -> dict[str, str]:
     env.update(
         HOME=str(home),
         TMPDIR=str(home),
+        TEMP=str(home),
+        TMP=str(home),
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONNOUSERSITE="1",
@@ -230,17 +243,42 @@ def _start(
         collect_only=collect_only,
         launch_args=bound.launch_args(),
     )
+    return _spawn(command, workspace=workspace, env=env, output=output, channel=channel), "spawn"
+
+
+def _spawn(
+    command: list[str], *, workspace: Path, env: dict[str, str], output: int, channel: SignedChannel
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` handing it the channel by descriptor, or on stdin where a child
+    cannot inherit descriptors (Windows): the same records either way."""
+    try:
+        return subprocess.Popen(
+            command,
+            cwd=workspace,
+            env={**env, ENV_VAR: channel.env_value},
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            pass_fds=channel.fds,
+            start_new_session=True,
+        )
+    except (ValueError, AssertionError, TypeError):  # no pass_fds on this platform
+        pass
     process = subprocess.Popen(
         command,
         cwd=workspace,
-        env={**env, ENV_VAR: channel.env_value},
-        stdin=subprocess.DEVNULL,
+        env={**env, ENV_VAR: HANDOFF},
+        stdin=subprocess.PIPE,
         stdout=output,
         stderr=subprocess.STDOUT,
-        pass_fds=channel.fds,
         start_new_session=True,
     )
-    return process, "spawn"
+    assert process.stdin is not None
+    with contextlib.suppress(OSError):  # a child that died at once: its exit says why
+        process.stdin.write(channel.handoff())
+    with contextlib.suppress(OSError):
+        process.stdin.close()
+    return process
 
 
 def _fork_sandboxed(
@@ -499,8 +537,13 @@ def run_resuming(
 
 
 def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
+    """Kill the process group ``pgid`` (its leader's pid); only the leader where the OS
+    has no process groups (Windows)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        if portable.can_kill_group():
+            os.killpg(pgid, portable.kill_signal())
+        else:
+            os.kill(pgid, portable.kill_signal())
 
 
 def _tail(path: Path) -> str:
@@ -522,14 +565,7 @@ def describe_exit(returncode: int) -> str:
             name = signal.Signals(number).name
         except ValueError:
             name = f"signal {number}"
-        extra = (
-            " (often: out of memory, or the process killed itself)"
-            if number
-            in (
-                signal.SIGKILL,
-                signal.SIGSEGV,
-            )
-            else ""
-        )
+        fatal = {getattr(signal, n, None) for n in ("SIGKILL", "SIGSEGV")} - {None}
+        extra = " (often: out of memory, or the process killed itself)" if number in fatal else ""
         return f"was stopped by {name}{extra}"
     return f"exited early with exit code {returncode}"

@@ -254,7 +254,7 @@ def runtime_paths() -> tuple[str, ...]:
 def detect() -> Sandbox | str:
     """A usable sandbox, or one line saying why none can be made here."""
     if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "off", "no", "false"):
-        return f"turned off (${ENV_SWITCH}=0)"
+        return f"turned off by ${ENV_SWITCH}=0"
     if not sys.platform.startswith("linux"):
         return f"no sandbox on {sys.platform} (bubblewrap needs Linux)"
     bwrap = shutil.which("bwrap")

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from grader import portable
 from grader.rubric import Part, Rubric
 
 TESTS_DIR = "grading_tests"
@@ -40,8 +41,13 @@ django_find_project = false
 asyncio_mode = strict
 asyncio_default_fixture_loop_scope = function
 python_files = test_*.py
-timeout_method = signal
+timeout_method = {timeout_method}
 """
+
+
+def pytest_ini() -> str:
+    """The grader's pytest.ini here (the timeout method depends on the OS: ``portable``)."""
+    return PYTEST_INI.format(timeout_method=portable.timeout_method())
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,7 @@ def build_workspace(
         dest / TESTS_DIR,
         {name: data for name, data in sources.tests.items() if _in_suite(name, suites, wanted)},
     )
-    (dest / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
+    (dest / "pytest.ini").write_text(pytest_ini(), encoding="utf-8")
     return [
         f"{TESTS_DIR}/{folder}/{name}"
         for folder in suites

@@ -9,7 +9,7 @@ from fake_assignment import REFERENCE, make_assignment, rubric_toml, submission,
 
 from grader.errors import GraderError
 from grader.rubric import Rubric, load_rubric
-from grader.workspace import PYTEST_INI, build_workspace, find_answers, load_sources
+from grader.workspace import build_workspace, find_answers, load_sources, pytest_ini
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_workspace_takes_only_the_parts_answer_files(fake: Rubric, tmp_path: Pat
     assert (ws / "config/settings.py").read_text() == (
         fake.starter / "config/settings.py"
     ).read_text()
-    assert (ws / "pytest.ini").read_text() == PYTEST_INI
+    assert (ws / "pytest.ini").read_text() == pytest_ini()
     for name in ("conftest.py", "homework/conftest.py", "homework/extra.py"):
         assert not (ws / name).exists(), name
     assert "SECRET_INPUT" in (ws / "grading_tests/hidden/test_alpha.py").read_text()
