@@ -221,7 +221,9 @@ def run_grading(config: GradingConfig, submission: Path | None,
         grade_times: dict[str, list[float]] = {code: [] for code in graded}
         scores: dict[str, set[tuple[float, float]]] = {code: set() for code in graded}
         with plain_workspace(scratch, config.scope) as (ws, paths, argv, env):
-            plain_times = []
+            plain_times: list[float] = []
+            unsandboxed_times: list[float] = []
+            sandboxed: set[bool] = set()
             # Interleaved, so that the machine's noise falls on both sides of the ratio alike.
             for run in range(config.runs):
                 for code, target in graded.items():
@@ -230,6 +232,13 @@ def run_grading(config: GradingConfig, submission: Path | None,
                     data = run_grade(target, scratch, config.scope)
                     grade_times[code].append(time.perf_counter() - started)
                     scores[code].add((data["score"], data["max_score"]))
+                    sandboxed.add(bool(data.get("sandboxed")))
+                # The same grade without the OS sandbox: what the sandbox costs, in one run.
+                log(f"grade {run + 1}/{config.runs}: unsandboxed (GRADER_SANDBOX=0)")
+                started = time.perf_counter()
+                data = run_grade(project.REFERENCE, scratch, config.scope,
+                                 {**os.environ, "GRADER_SANDBOX": "0"})
+                unsandboxed_times.append(time.perf_counter() - started)
                 log(f"plain pytest {run + 1}/{config.runs}")
                 plain_times.append(timed(lambda: pytest_once(ws, argv, env, paths)))
             for code in graded:
@@ -248,6 +257,11 @@ def run_grading(config: GradingConfig, submission: Path | None,
                 log(f"one process per test ({len(ids)} tests) {run + 1}/{config.per_test_runs}")
                 per_test_times.append(timed(lambda: each_alone(ws, argv, env, ids)))
         figures["plain"] = {"seconds": plain_times, "median_s": statistics.median(plain_times)}
+        figures["unsandboxed"] = {"seconds": unsandboxed_times,
+                                  "median_s": statistics.median(unsandboxed_times),
+                                  "sandboxed_grades": sorted(sandboxed)}
+        rows.append({"label": "grader grade (reference), without the OS sandbox",
+                     "seconds": figures["unsandboxed"]["median_s"], "runs": config.runs})
         figures["per_test"] = {"seconds": per_test_times, "tests": len(ids),
                                "median_s": statistics.median(per_test_times)}
         rows += [
@@ -316,7 +330,13 @@ def _quick_rubric_env(root: Path, scratch: Path, config: GradingConfig) -> dict[
 
 def grading_targets(grading: dict[str, Any], *, judged: bool) -> list[Target]:
     grade_s = grading["grade"]["median_s"]
+    sandbox = grading.get("unsandboxed", {})
+    sandbox_targets = [
+        Target("grading.sandbox", "full grade in the OS sandbox ÷ without it",
+               grade_s / sandbox["median_s"], "<=", 1.3, "×", judged),
+    ] if sandbox.get("sandboxed_grades") == [True] else []
     return [
+        *sandbox_targets,
         Target("grading.vs_plain", "full grade ÷ one plain pytest session",
                grade_s / grading["plain"]["median_s"], "<=", 1.0, "×", judged),
         Target("grading.vs_per_test", "one process per test ÷ full grade",

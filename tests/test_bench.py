@@ -120,6 +120,11 @@ def test_quick_bench_lists_every_target_unjudged(quick_results: dict[str, Any]) 
         "grading.vs_per_test",
         "grading.batch",
         "grading.hanging",
+        *(
+            ["grading.sandbox"]
+            if quick_results["grading"]["unsandboxed"]["sandboxed_grades"] == [True]
+            else []
+        ),
     }
     for target in targets.values():
         assert finite(target["figure"]), target
