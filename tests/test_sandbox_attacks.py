@@ -272,6 +272,12 @@ def arena(
         arena.returncode = done.returncode
         time.sleep(3)  # a daemon that outlived the batch would strike now
         assert _processes_of(sandboxed_uid) == []
+        # Resumed, the batch keeps every row it wrote: nothing forged its state.
+        first = (arena.out / "gradebook.csv").read_bytes()
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        arena.output += again.stdout + again.stderr
+        assert "8 unchanged (kept)" in again.stdout, again.stdout
+        assert (arena.out / "gradebook.csv").read_bytes() == first
         yield arena
     finally:
         listener.close()
