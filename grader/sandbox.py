@@ -29,11 +29,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,29 +128,38 @@ class Sandbox:
     def hold(self, *, workspace: Path, protected: Iterable[str] = ()) -> Holder:
         """A sandbox for ``workspace`` with a placeholder inside, for processes to enter.
 
-        The placeholder sleeps as the unprivileged uid; ``Holder.pid`` is the
+        The placeholder waits as the unprivileged uid; ``Holder.pid`` is the
         sandbox's init as the host sees it (whose namespaces ``grader.nsenter``
         joins). Closing the holder kills the init, and with it every process
         in the sandbox.
         """
         read, write = os.pipe()
+        # The placeholder waits for EOF on this pipe, whose other end only the grader
+        # holds: if the grader dies, the sandbox ends with it.
+        life_in, life_out = os.pipe()
         try:
             process = subprocess.Popen(
                 self.wrap(
-                    ["sleep", "infinity"], workspace=workspace, protected=protected, info_fd=write
+                    ["/bin/sh", "-c", "read -r _"],  # stdin: the lifeline
+                    workspace=workspace,
+                    protected=protected,
+                    info_fd=write,
                 ),
                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},  # readable inside: no secret
-                stdin=subprocess.DEVNULL,
+                stdin=life_in,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 pass_fds=(write,),
                 start_new_session=True,
             )
+        except OSError:
+            os.close(life_out)
+            raise
         finally:
             os.close(write)
-        with os.fdopen(read, "rb") as stream:
-            info = stream.read()
-        holder = Holder(process)
+            os.close(life_in)
+        info = _read_info(read)
+        holder = Holder(process, lifeline=life_out)
         try:
             holder.pid = int(json.loads(info)["child-pid"])
         except (ValueError, KeyError, TypeError) as exc:
@@ -205,15 +216,44 @@ def _traversable_parents(path: str, made: set[str]) -> list[str]:
     return args
 
 
+def _read_info(fd: int, timeout: float = 30.0) -> bytes:
+    """bubblewrap's ``--info-fd`` JSON object: read until it parses (the descriptor may
+    stay open in the sandbox, so EOF is not awaited), EOF, or ``timeout``."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                break
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+            try:
+                json.loads(data)
+                break
+            except ValueError:
+                continue
+    finally:
+        os.close(fd)
+    return data
+
+
 @dataclass
 class Holder:
     """A running sandbox with nothing in it but a placeholder (``Sandbox.hold``)."""
 
     process: subprocess.Popen[bytes]
+    lifeline: int = -1  # the grader's end of the placeholder's pipe
     pid: int = 0
 
     def close(self) -> None:
         """Kill the sandbox: its init, and so every process inside."""
+        if self.lifeline >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.lifeline)
+            self.lifeline = -1
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()

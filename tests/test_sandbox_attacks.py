@@ -113,6 +113,7 @@ class Arena:
     before: dict[str, str] = field(default_factory=dict)
     output: str = ""
     returncode: int = 0
+    mark: str = field(default_factory=lambda: f"mark{secrets.token_hex(4)}")
 
     @property
     def repo(self) -> Path:
@@ -163,7 +164,7 @@ def _fill(arena: Arena) -> None:
         "__PORT__": str(arena.listener.port),
         "__AGENT__": str(arena.base / "agent.sock"),
         "__VENV_SITE__": sysconfig.get_paths()["purelib"],
-        "__MARK__": canary,
+        "__MARK__": arena.mark,  # the attacker's own file names: not a secret
     }
     for name, (attack, file) in ATTACKERS.items():
         text = (ATTACKS / attack).read_text()
@@ -344,8 +345,8 @@ def test_nothing_outside_the_workspaces_changed(arena: Arena) -> None:
     changed = [k for k in arena.before.keys() | after.keys() if arena.before.get(k) != after.get(k)]
     assert changed == []
     assert not (Path(sysconfig.get_paths()["purelib"]) / "zz_hostile.pth").exists()
-    assert not list(Path("/tmp").glob(f"hostile-fill-{arena.canary}"))
-    assert not list(Path("/dev/shm").glob(f"hostile-fill-{arena.canary}"))
+    assert not list(Path("/tmp").glob(f"hostile-fill-{arena.mark}"))
+    assert not list(Path("/dev/shm").glob(f"hostile-fill-{arena.mark}"))
 
 
 @needs_sandbox
