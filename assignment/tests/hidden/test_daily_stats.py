@@ -34,6 +34,13 @@ def add_task(created_at, completed_at=None):
     )
 
 
+def counts(result):
+    """``created=2, completed=1`` for a message, or what the task returned instead."""
+    if isinstance(result, dict) and {"created", "completed"} <= set(result):
+        return f"created={result['created']!r}, completed={result['completed']!r}"
+    return f"{result!r}"[:200]
+
+
 def run(day=None):
     from homework.tasks import compute_daily_stats
 
@@ -56,10 +63,10 @@ def test_window_is_the_local_calendar_day():
     result = run("2025-02-01")
     expect(
         isinstance(result, dict) and result.get("created") == 3 and result.get("completed") == 2,
-        expected="created and completed count only what falls between local midnight and the "
+        expected="created=3, completed=2: only what falls between local midnight and the "
         "next local midnight in settings.TIME_ZONE (midnight itself included, the next "
         "midnight excluded)",
-        got=f"{result!r}",
+        got=counts(result),
         hint="the window is local: build it with datetime.combine(day, time.min, "
         "tzinfo=ZoneInfo(settings.TIME_ZONE)), not in UTC; use >= start and < end",
     )
@@ -75,11 +82,21 @@ def test_completed_is_counted_by_completed_at():
     result = run("2025-04-03")
     expect(
         result == {"date": "2025-04-03", "created": 2, "completed": 2},
-        expected="completed counts tasks whose completed_at falls in the day, whenever they "
-        "were created; created counts by created_at",
-        got=f"{result!r}",
+        expected="created=2, completed=2: completed counts tasks whose completed_at falls in "
+        "the day, whenever they were created; created counts by created_at",
+        got=counts(result),
         hint="two separate counts: one on created_at, one on completed_at",
     )
+
+
+def which_day(result, today=datetime.date(2025, 3, 10)):
+    """The day a result names, relative to the frozen local today (never the date itself)."""
+    try:
+        day = datetime.date.fromisoformat(str(result.get("date")))
+    except (AttributeError, TypeError, ValueError):
+        return "a day it did not return as YYYY-MM-DD"
+    names = {1: "yesterday (local)", 0: "today (local)", 2: "the day before yesterday (local)"}
+    return names.get((today - day).days, f"a day {(today - day).days} days before today")
 
 
 @pytest.mark.points(2.5)
@@ -101,15 +118,17 @@ def test_default_day_is_yesterday_in_the_project_zone(celery_eager):
     expect(
         result == expected and queued == expected,
         expected="without a day, the task summarizes yesterday in settings.TIME_ZONE, "
-        "whatever the server's own time zone",
-        got=f"called just after local midnight, it returned {result!r}",
-        hint="yesterday = django.utils.timezone.localdate() - timedelta(days=1); "
-        "date.today() is the server's date, not the project's",
+        "whatever the server's own time zone: created=2, completed=1 for that day",
+        got=f"called just after local midnight, it summarized {which_day(result)}: "
+        f"{counts(result)}",
+        hint="yesterday = django.utils.timezone.localdate() - timedelta(days=1)",
+        trap="date_today",
+        module="homework.tasks",
     )
     expect(
         DailyStats.objects.filter(date=datetime.date(2025, 3, 9)).count() == 1,
         expected="the DailyStats row of yesterday is saved",
-        got=f"rows: {list(DailyStats.objects.values_list('date', flat=True))}",
+        got=f"{DailyStats.objects.count()} row(s), none for yesterday",
         hint="save the row under the date you computed",
     )
 
@@ -126,9 +145,9 @@ def test_a_23_hour_dst_day_in_another_zone(settings):
     result = run("2025-03-09")
     expect(
         result == {"date": "2025-03-09", "created": 2, "completed": 0},
-        expected="on a 23-hour daylight-saving day the window is still local midnight to local "
-        "midnight (in whatever settings.TIME_ZONE is)",
-        got=f"{result!r}",
+        expected="created=2, completed=0: on a 23-hour daylight-saving day the window is still "
+        "local midnight to local midnight (in whatever settings.TIME_ZONE is)",
+        got=counts(result),
         hint="read settings.TIME_ZONE when the task runs; build both ends with "
         "datetime.combine(day, time.min, tzinfo=zone) instead of adding 24 hours",
     )
@@ -151,7 +170,8 @@ def test_rerun_updates_the_row():
         and rows == [(datetime.date(2025, 5, 19), 7, 7), (datetime.date(2025, 5, 20), 2, 1)],
         expected="running the task again for a day updates that day's row (one row per date) "
         "and leaves other days alone",
-        got=f"second run returned {second!r}; rows (date, created, completed): {rows}",
+        got=f"second run returned {counts(second)} (expected created=2, completed=1); "
+        f"{len(rows)} row(s) (expected 2: the day and an older one left as it was)",
         hint="DailyStats.objects.update_or_create(date=day, defaults={...})",
     )
     run("2025-05-20")
@@ -171,11 +191,14 @@ def test_result_is_json_serializable():
         text = json.dumps(result)
     except (TypeError, ValueError) as exc:
         text = f"not serializable: {exc}"
+        decoded = None
+    else:
+        decoded = json.loads(text)
     expect(
         isinstance(result, dict)
-        and text == json.dumps({"date": "2025-06-01", "created": 0, "completed": 0}),
+        and decoded == {"date": "2025-06-01", "created": 0, "completed": 0},
         expected='the task returns plain JSON data: {"date": "YYYY-MM-DD", "created": n, '
-        '"completed": m} with a string date and integer counts, in that order',
+        '"completed": m} with the date as a string (any key order)',
         got=text,
         hint="Celery stores results as JSON: return day.isoformat(), not a date object",
     )
