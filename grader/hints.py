@@ -53,6 +53,13 @@ TRAPS: dict[str, str] = {
         "get_response, and `markcoroutinefunction(self)` plus an `async def __acall__` when "
         "get_response is a coroutine function (or the @sync_and_async_middleware function form)"
     ),
+    "coroutine_not_awaited": (
+        "an async function was called without `await`: its call gives a coroutine, not its "
+        "result. Await it (`response = await client.get(...)`, `await self.get_response("
+        "request)`); code that awaits must itself be async (in a middleware: "
+        "markcoroutinefunction(self) and an async def path when get_response is a coroutine "
+        "function)"
+    ),
     "json_body": (
         "`response.json()` (and json.loads) raises ValueError (json.JSONDecodeError) when the body "
         "is not JSON. Catch ValueError where you decode and treat it as the failure the rules "
@@ -143,7 +150,12 @@ def exception_hint(exc: BaseException, folder: Path | None) -> Found | None:
     if type(exc).__name__ == "SynchronousOnlyOperation":
         return _orm_hint(frames, folder)
     if _COROUTINE_ATTRIBUTE.search(str(exc)):
-        return Found("coroutine_returned", student_coroutine(frames, folder))
+        # The student's own coroutine handed to Django: the lesson's always-async middleware.
+        mine = student_coroutine(frames, folder)
+        if mine:
+            return Found("coroutine_returned", mine)
+        located = [f for f in frames if relative(f.f_code.co_filename, folder)]
+        return Found("coroutine_not_awaited", _where(located[-1], folder) if located else "")
     located = [f for f in frames if relative(f.f_code.co_filename, folder)]
     if isinstance(exc, json.JSONDecodeError) and located:
         return Found("json_body", _where(located[-1], folder))

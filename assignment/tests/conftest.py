@@ -215,7 +215,7 @@ class FakeUpstream:
     ) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
         async def side_effect(request: httpx.Request, **_groups: str) -> httpx.Response:
             self.calls[section].append(request)
-            self.sites[section] = student_site()
+            self.sites[section] = student_site("homework.aggregator")
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             if self._met is None:
@@ -245,18 +245,18 @@ class FakeUpstream:
 _hang = hang  # FakeUpstream.set() has a parameter called ``hang``
 
 
-def student_site() -> str:
-    """``homework/x.py:12``: the outermost line of the student's code on the current stack
-    (for an upstream call: the line of the view that awaited it)."""
-    from grader.hints import relative, student_dir
+def student_site(module: str) -> str:
+    """``homework/x.py:12``: the outermost line of the answer file ``module`` on the current
+    stack (for an upstream call: the line of the view that awaited it)."""
+    from grader.hints import module_file, relative, student_dir
 
-    folder = student_dir()
+    folder, path = student_dir(), module_file(module)
+    wanted = relative(str(path), folder) if path is not None else ""
     frame = sys._getframe(1)
     found = ""
-    while frame is not None:
-        where = relative(frame.f_code.co_filename, folder)
-        if where:
-            found = f"{where}:{frame.f_lineno}"
+    while frame is not None and wanted:
+        if relative(frame.f_code.co_filename, folder) == wanted:
+            found = f"{wanted}:{frame.f_lineno}"
         frame = frame.f_back
     return found
 

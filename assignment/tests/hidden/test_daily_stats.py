@@ -37,8 +37,21 @@ def add_task(created_at, completed_at=None):
 def counts(result):
     """``created=2, completed=1`` for a message, or what the task returned instead."""
     if isinstance(result, dict) and {"created", "completed"} <= set(result):
-        return f"created={result['created']!r}, completed={result['completed']!r}"
+        text = f"created={result['created']!r}, completed={result['completed']!r}"
+        if not isinstance(result.get("date"), str):
+            text += f", and its date is {type(result.get('date')).__name__}, not a string"
+        return text
     return f"{result!r}"[:200]
+
+
+def fitting(result, hint):
+    """``hint``, unless the counts are right and only the date is not a string."""
+    if isinstance(result, dict) and not isinstance(result.get("date"), str):
+        return DATE_HINT
+    return hint
+
+
+DATE_HINT = 'return the date as a "YYYY-MM-DD" string: day.isoformat(), not the date object'
 
 
 def run(day=None):
@@ -67,8 +80,11 @@ def test_window_is_the_local_calendar_day():
         "next local midnight in settings.TIME_ZONE (midnight itself included, the next "
         "midnight excluded)",
         got=counts(result),
-        hint="the window is local: build it with datetime.combine(day, time.min, "
-        "tzinfo=ZoneInfo(settings.TIME_ZONE)), not in UTC; use >= start and < end",
+        hint=fitting(
+            result,
+            "the window is local: build it with datetime.combine(day, time.min, "
+            "tzinfo=ZoneInfo(settings.TIME_ZONE)), not in UTC; use >= start and < end",
+        ),
     )
 
 
@@ -85,7 +101,10 @@ def test_completed_is_counted_by_completed_at():
         expected="created=2, completed=2: completed counts tasks whose completed_at falls in "
         "the day, whenever they were created; created counts by created_at",
         got=counts(result),
-        hint="two separate counts: one on created_at, one on completed_at",
+        hint=fitting(
+            result,
+            "two separate counts: one on created_at, one on completed_at",
+        ),
     )
 
 
@@ -121,8 +140,10 @@ def test_default_day_is_yesterday_in_the_project_zone(celery_eager):
         "whatever the server's own time zone: created=2, completed=1 for that day",
         got=f"called just after local midnight, it summarized {which_day(result)}: "
         f"{counts(result)}",
-        hint="yesterday = django.utils.timezone.localdate() - timedelta(days=1)",
-        trap="date_today",
+        hint=fitting(result, "yesterday = django.utils.timezone.localdate() - timedelta(days=1)"),
+        trap="date_today"
+        if isinstance(result, dict) and result.get("date") != "2025-03-09"
+        else None,
         module="homework.tasks",
     )
     expect(
@@ -148,8 +169,11 @@ def test_a_23_hour_dst_day_in_another_zone(settings):
         expected="created=2, completed=0: on a 23-hour daylight-saving day the window is still "
         "local midnight to local midnight (in whatever settings.TIME_ZONE is)",
         got=counts(result),
-        hint="read settings.TIME_ZONE when the task runs; build both ends with "
-        "datetime.combine(day, time.min, tzinfo=zone) instead of adding 24 hours",
+        hint=fitting(
+            result,
+            "read settings.TIME_ZONE when the task runs; build both ends with "
+            "datetime.combine(day, time.min, tzinfo=zone) instead of adding 24 hours",
+        ),
     )
 
 
@@ -172,7 +196,7 @@ def test_rerun_updates_the_row():
         "and leaves other days alone",
         got=f"second run returned {counts(second)} (expected created=2, completed=1); "
         f"{len(rows)} row(s) (expected 2: the day and an older one left as it was)",
-        hint="DailyStats.objects.update_or_create(date=day, defaults={...})",
+        hint=fitting(second, "DailyStats.objects.update_or_create(date=day, defaults={...})"),
     )
     run("2025-05-20")
     expect(
