@@ -253,7 +253,9 @@ async def test_timeout_is_reported_as_timeout(
         f"{section} API does not answer within UPSTREAM_TIMEOUT",
         got=describe(response),
         hint="catch httpx.TimeoutException (and asyncio's TimeoutError if you use "
-        'asyncio.timeout/wait_for) and report "timeout"',
+        'asyncio.timeout/wait_for) and report "timeout"'
+        if response.status_code == 200
+        else SECTIONS_HINT,
     )
 
 

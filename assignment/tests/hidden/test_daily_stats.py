@@ -39,16 +39,18 @@ def counts(result):
     if isinstance(result, dict) and {"created", "completed"} <= set(result):
         text = f"created={result['created']!r}, completed={result['completed']!r}"
         if not isinstance(result.get("date"), str):
-            text += f", and its date is {type(result.get('date')).__name__}, not a string"
+            kind = "a date object, " if isinstance(result.get("date"), datetime.date) else ""
+            text += f", and its date is {kind}not a string"
         return text
     return f"{result!r}"[:200]
 
 
-def fitting(result, hint):
-    """``hint``, unless the counts are right and only the date is not a string."""
-    if isinstance(result, dict) and not isinstance(result.get("date"), str):
-        return DATE_HINT
-    return hint
+def fitting(result, hint, expected):
+    """``hint`` for wrong counts, the date hint for a date that is not a string, or both."""
+    if not isinstance(result, dict) or isinstance(result.get("date"), str):
+        return hint
+    right = all(result.get(key) == expected[key] for key in ("created", "completed"))
+    return DATE_HINT if right else f"{hint}; and {DATE_HINT}"
 
 
 DATE_HINT = 'return the date as a "YYYY-MM-DD" string: day.isoformat(), not the date object'
@@ -80,10 +82,12 @@ def test_window_is_the_local_calendar_day():
         "next local midnight in settings.TIME_ZONE (midnight itself included, the next "
         "midnight excluded)",
         got=counts(result),
-        hint=fitting(
-            result,
+        hint=(
             "the window is local: build it with datetime.combine(day, time.min, "
-            "tzinfo=ZoneInfo(settings.TIME_ZONE)), not in UTC; use >= start and < end",
+            "tzinfo=ZoneInfo(settings.TIME_ZONE)), not in UTC; use >= start and < end"
+            if not isinstance(result, dict) or result.get("created") != 3
+            else "completed counts the tasks whose completed_at falls in the window, whatever "
+            "done says and whenever they were created"
         ),
     )
 
@@ -104,6 +108,7 @@ def test_completed_is_counted_by_completed_at():
         hint=fitting(
             result,
             "two separate counts: one on created_at, one on completed_at",
+            {"created": 2, "completed": 2},
         ),
     )
 
@@ -140,7 +145,11 @@ def test_default_day_is_yesterday_in_the_project_zone(celery_eager):
         "whatever the server's own time zone: created=2, completed=1 for that day",
         got=f"called just after local midnight, it summarized {which_day(result)}: "
         f"{counts(result)}",
-        hint=fitting(result, "yesterday = django.utils.timezone.localdate() - timedelta(days=1)"),
+        hint=fitting(
+            result,
+            "yesterday = django.utils.timezone.localdate() - timedelta(days=1)",
+            {"created": 2, "completed": 1},
+        ),
         trap="date_today"
         if isinstance(result, dict) and result.get("date") != "2025-03-09"
         else None,
@@ -173,6 +182,7 @@ def test_a_23_hour_dst_day_in_another_zone(settings):
             result,
             "read settings.TIME_ZONE when the task runs; build both ends with "
             "datetime.combine(day, time.min, tzinfo=zone) instead of adding 24 hours",
+            {"created": 2, "completed": 0},
         ),
     )
 
@@ -196,7 +206,11 @@ def test_rerun_updates_the_row():
         "and leaves other days alone",
         got=f"second run returned {counts(second)} (expected created=2, completed=1); "
         f"{len(rows)} row(s) (expected 2: the day and an older one left as it was)",
-        hint=fitting(second, "DailyStats.objects.update_or_create(date=day, defaults={...})"),
+        hint=fitting(
+            second,
+            "DailyStats.objects.update_or_create(date=day, defaults={...})",
+            {"created": 2, "completed": 1},
+        ),
     )
     run("2025-05-20")
     expect(
@@ -285,7 +299,8 @@ def test_registered_name_and_the_api_view(client, celery_eager, read_json, descr
     expect(
         response.status_code == 202 and rows == [(datetime.date(2025, 7, 4), 1)],
         expected="POST /api/stats/run/ queues the task, which then saves that day's row",
-        got=f"{describe(response)}; rows: {rows}",
+        got=f"{describe(response)}; {len(rows)} row(s) saved"
+        + ("" if rows == [(datetime.date(2025, 7, 4), 1)] else ", not the one expected"),
         hint="the given view calls compute_daily_stats.delay(date): the task must accept the "
         "date as its only argument",
     )
