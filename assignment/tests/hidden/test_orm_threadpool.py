@@ -7,6 +7,7 @@ every query (POST too) running off the event loop.
 """
 
 import datetime
+import inspect
 import json
 
 import pytest
@@ -135,7 +136,22 @@ def test_at_most_two_queries(client, slow_queries, read_json, describe):
         )
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(1)
+def test_tasks_is_an_async_def():
+    from homework import db_views
+
+    view = getattr(db_views, "tasks", None)
+    expect(
+        inspect.iscoroutinefunction(view),
+        expected="homework.db_views.tasks is a coroutine function (`async def tasks(request)`)",
+        got=f"{view!r}",
+        hint="the exercise is ORM work moved to the thread pool from an async view: declare "
+        "it `async def` and run the queries through sync_to_async (Django runs a plain def "
+        "view in a thread for you, which is not what this part teaches)",
+    )
+
+
+@pytest.mark.points(2)
 @pytest.mark.django_db(transaction=True)
 def test_every_query_runs_off_the_event_loop(async_client, heartbeat, slow_queries, describe):
     from homework.models import Task
