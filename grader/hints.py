@@ -84,7 +84,8 @@ TRAPS: dict[str, str] = {
     ),
     "broken_import": (
         "this answer file fails while it is imported, so no test of this part can use it: fix "
-        'the line named here first (run `python -c "import homework.<module>"` to see it)'
+        "the line named here first (importing the file in `python manage.py shell` shows the "
+        "same error)"
     ),
 }
 
