@@ -137,8 +137,17 @@ def test_at_most_two_queries(client, slow_queries, read_json, describe):
 
 
 @pytest.mark.points(1)
-def test_tasks_is_an_async_def():
+@pytest.mark.django_db(transaction=True)
+def test_tasks_is_an_async_def(client, describe):
     from homework import db_views
+
+    response = client.get("/api/tasks/")
+    expect(
+        response.status_code == 200,
+        expected="GET /api/tasks/ answers 200",
+        got=describe(response),
+        hint="see the public tests of this part",
+    )
 
     view = getattr(db_views, "tasks", None)
     expect(
