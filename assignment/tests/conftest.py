@@ -427,6 +427,20 @@ def dashboard_hint(body: Any, expected: dict[str, Any]) -> str:
     return "; ".join(hints)
 
 
+def dashboard_got(response: Any, expected: dict[str, Any]) -> str:
+    """The status and only the sections that differ from ``expected`` (not the whole body:
+    the rest would repeat the test's inputs without helping)."""
+    import json
+
+    body = json_of(response)
+    if response.status_code != 200 or not isinstance(body, dict):
+        return describe_response(response)
+    wrong = {key: body.get(key) for key in expected if body.get(key) != expected[key]}
+    if set(expected) >= {"user", "posts", "todos", "errors"}:  # a whole dashboard
+        wrong.update({key: body[key] for key in body if key not in expected})
+    return f"HTTP 200; the parts that differ: {json.dumps(wrong)[:300]}"
+
+
 def posts_hint(got: Any, expected: dict[str, Any]) -> str:
     """What is wrong in the posts section."""
     if not isinstance(got, dict) or got.get("count") != expected["count"]:
@@ -444,6 +458,12 @@ def describe_response(response: Any) -> str:
     """A short, student-readable summary of a test-client response."""
     body = response.content[:300].decode("utf-8", "replace")
     return f"HTTP {response.status_code} with body {body!r}"
+
+
+@pytest.fixture
+def show_dashboard() -> Callable[[Any, dict[str, Any]], str]:
+    """``show_dashboard(response, expected)``: the status and the sections that differ."""
+    return dashboard_got
 
 
 @pytest.fixture

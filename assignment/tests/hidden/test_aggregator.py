@@ -33,7 +33,7 @@ def dashboard_url(user_id: int) -> str:
 @pytest.mark.points(2)
 @pytest.mark.asyncio
 async def test_merged_answer_for_other_users(
-    async_client, upstream, read_json, describe, explain_dashboard
+    async_client, upstream, read_json, show_dashboard, explain_dashboard
 ):
     scenarios = [
         # (user id, post ids in upstream order, todos completed flags, expected posts/todos)
@@ -61,7 +61,7 @@ async def test_merged_answer_for_other_users(
             "(latest = all of them, highest id first), no posts at all (count 0, latest []), "
             "posts not sorted by the upstream, and no todos",
             got=f"for a user with {len(post_ids)} post(s) and {len(completed)} todo(s): "
-            f"{describe(response)}",
+            f"{show_dashboard(response, expected)}",
             hint=explain_dashboard(body, expected)
             if response.status_code == 200
             else "use the user id from the URL for all three calls",
@@ -187,7 +187,7 @@ SECTION_FAILURES = {
 @pytest.mark.parametrize("failure", list(SECTION_FAILURES))
 @pytest.mark.asyncio
 async def test_failed_section_becomes_null(
-    failure, section, async_client, upstream, read_json, describe, explain_dashboard
+    failure, section, async_client, upstream, read_json, describe, show_dashboard, explain_dashboard
 ):
     upstream.use_defaults(4, post_ids=[1, 2, 3, 4], completed=[True, False])
     upstream.set(section, **SECTION_FAILURES[failure])
@@ -222,7 +222,7 @@ async def test_failed_section_becomes_null(
     expect(
         body.get(other) == other_value and body.get("user") == user,
         expected=f"user and {other} are still filled in, and right, when only {section} fails",
-        got=describe(response),
+        got=show_dashboard(response, {"user": user, other: other_value}),
         hint="handle each call's failure on its own (asyncio.gather(..., "
         "return_exceptions=True) or a try/except around each call)"
         if body.get(other) is None or body.get("user") is None
