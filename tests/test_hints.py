@@ -24,24 +24,28 @@ from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# trap -> (the mutant that falls into it, its part, the answer file the message names)
-TRAP_MUTANTS = {
-    "lazy_queryset": ("orm_lazy_queryset", "orm_threadpool", "homework/db_views.py"),
-    "orm_on_loop": ("orm_direct_call", "orm_threadpool", "homework/db_views.py"),
-    "coroutine_returned": ("mw_lesson_mixin", "middleware", "homework/middleware.py"),
-    "json_body": ("ag_json_unchecked", "aggregator", "homework/aggregator.py"),
-    "date_today": ("ds_date_today", "daily_stats", "homework/tasks.py"),
-    "time_sleep": ("av_time_sleep", "async_view", "homework/async_views.py"),
-    "sequential_awaits": ("ag_sequential", "aggregator", "homework/aggregator.py"),
-    "coroutine_not_awaited": ("mw_sync_only", "middleware", "homework/middleware.py"),
-    "broken_import": ("ds_schedule_import_error", "daily_stats", "homework/schedule.py"),
-}
+# (trap, the mutant that falls into it, its part, the answer file the message names)
+TRAP_MUTANTS = [
+    ("lazy_queryset", "orm_lazy_queryset", "orm_threadpool", "homework/db_views.py"),
+    ("orm_on_loop", "orm_direct_call", "orm_threadpool", "homework/db_views.py"),
+    ("orm_on_loop", "orm_async_unsafe", "orm_threadpool", "homework/db_views.py"),
+    ("coroutine_returned", "mw_lesson_mixin", "middleware", "homework/middleware.py"),
+    ("json_body", "ag_json_unchecked", "aggregator", "homework/aggregator.py"),
+    ("date_today", "ds_date_today", "daily_stats", "homework/tasks.py"),
+    ("time_sleep", "av_time_sleep", "async_view", "homework/async_views.py"),
+    ("sequential_awaits", "ag_sequential", "aggregator", "homework/aggregator.py"),
+    ("coroutine_not_awaited", "mw_sync_only", "middleware", "homework/middleware.py"),
+    ("broken_import", "ds_schedule_import_error", "daily_stats", "homework/schedule.py"),
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trap", TRAP_MUTANTS)
-def test_each_trap_mutant_gets_its_hint_with_file_and_line(trap: str, tmp_path: Path) -> None:
-    mutant, part, answer_file = TRAP_MUTANTS[trap]
+@pytest.mark.parametrize(
+    ("trap", "mutant", "part", "answer_file"), TRAP_MUTANTS, ids=[t[1] for t in TRAP_MUTANTS]
+)
+def test_each_trap_mutant_gets_its_hint_with_file_and_line(
+    trap: str, mutant: str, part: str, answer_file: str, tmp_path: Path
+) -> None:
     submission = tmp_path / "submission"
     shutil.copytree(ROOT / "assignment" / "solution", submission)
     materialize(
@@ -62,7 +66,8 @@ def test_each_trap_mutant_gets_its_hint_with_file_and_line(trap: str, tmp_path: 
 
 def test_every_trap_has_a_mutant_and_a_hint() -> None:
     mutants = {p.name for p in (ROOT / "assignment" / "mutants").iterdir()}
-    for trap, (mutant, _part, _file) in TRAP_MUTANTS.items():
+    assert {trap for trap, *_ in TRAP_MUTANTS} == set(TRAPS)
+    for trap, mutant, _part, _file in TRAP_MUTANTS:
         assert TRAPS[trap].strip(), trap
         assert mutant in mutants, mutant
 

@@ -341,6 +341,11 @@ class QueryLog:
     delay: float
     statements: list[str] = field(default_factory=list)
     threads: set[int] = field(default_factory=set)
+    sites: set[tuple[int, str]] = field(default_factory=set)
+
+    def run_on(self, thread: int | None) -> str:
+        """Where ``homework/db_views.py`` ran a query on ``thread`` (``file:line``s), if any."""
+        return ", ".join(sorted({site for ident, site in self.sites if ident == thread and site}))
 
     @property
     def count(self) -> int:
@@ -365,6 +370,7 @@ def slow_queries(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], QueryLog]
         def execute(self: Any, sql: str, params: Any, many: bool, executor: Any) -> Any:
             log.statements.append(sql)
             log.threads.add(threading.get_ident())
+            log.sites.add((threading.get_ident(), student_site("homework.db_views")))
             if delay:
                 time.sleep(delay)
             return original(self, sql, params, many, executor)

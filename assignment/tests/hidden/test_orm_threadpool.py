@@ -189,6 +189,8 @@ def test_every_query_runs_off_the_event_loop(async_client, heartbeat, slow_queri
         got=f"{queries.count} queries; some ran on the event loop's thread: "
         f"{beat.loop_thread in queries.threads}",
         hint="await sync_to_async(Task.objects.create)(...) or await Task.objects.acreate(...)",
+        trap="orm_on_loop",
+        where=queries.run_on(beat.loop_thread),
     )
     expect(
         beat.max_gap < 0.3,

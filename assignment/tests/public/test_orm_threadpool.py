@@ -121,6 +121,8 @@ def test_slow_query_does_not_block_the_event_loop(async_client, heartbeat, slow_
         f"{beat.loop_thread in queries.threads}",
         hint="await sync_to_async(function_that_queries)() or use the async ORM (async for, "
         "acount, acreate)",
+        trap="orm_on_loop",
+        where=queries.run_on(beat.loop_thread),
     )
     expect(
         beat.max_gap < 0.3,
