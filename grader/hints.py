@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import inspect
 import json
 import re
-import traceback
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,10 +200,10 @@ def _orm_hint(frames: list[_Frame], folder: Path | None) -> Found:
     index = deepest
     while index > 0 and frames[index].f_code.co_name in _COMPREHENSIONS:
         index -= 1
-    in_async = bool(frames[index].f_code.co_flags & 0x80)  # CO_COROUTINE
+    in_async = bool(frames[index].f_code.co_flags & inspect.CO_COROUTINE)
     if evaluated and in_async:
         return Found("lazy_queryset", where)
-    outer = [i for i in student if frames[i].f_code.co_flags & 0x80]
+    outer = [i for i in student if frames[i].f_code.co_flags & inspect.CO_COROUTINE]
     if outer and not in_async:
         # A plain function that queries, called straight from the async view.
         where = f"{where}, called from {_where(frames[outer[-1]], folder)}"
@@ -219,16 +219,6 @@ def student_coroutine(frames: list[_Frame], folder: Path | None) -> str:
                 name = getattr(value, "__qualname__", code.co_name)
                 return f"{relative(code.co_filename, folder)}:{code.co_firstlineno}, in {name}"
     return ""
-
-
-def where_in_traceback(exc: BaseException, folder: Path | None) -> str:
-    """``homework/x.py:12``: the deepest line of the student's files in the traceback."""
-    found = ""
-    for entry in traceback.extract_tb(exc.__traceback__):
-        rel = relative(entry.filename, folder)
-        if rel:
-            found = f"{rel}:{entry.lineno}"
-    return found
 
 
 # ---------------------------------------------------------------------------- source
