@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,14 @@ def test_every_trap_has_a_mutant_and_a_hint() -> None:
     for trap, mutant, _part, _file in TRAP_MUTANTS:
         assert TRAPS[trap].strip(), trap
         assert mutant in mutants, mutant
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_homework() -> Iterator[None]:
+    """No ``homework`` package of one test may stay imported for the next one."""
+    yield
+    for name in [n for n in sys.modules if n == "homework" or n.startswith("homework.")]:
+        del sys.modules[name]
 
 
 def _answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, source: str) -> str:
