@@ -11,8 +11,10 @@ never reported is still counted (as ``error`` or ``timeout``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -469,6 +471,7 @@ def _part_result(
                 line_no=test.line_no,
             )
         )
+    tests = _name_earlier_causes(tests)
     return PartResult(
         id=part.id,
         title=part.title,
@@ -479,6 +482,34 @@ def _part_result(
         duration=round(outcome.duration, 3),
         warnings=warnings,
     )
+
+
+_PLACE = re.compile(r"\bhomework/[\w/]+\.py:\d+")
+
+
+def _name_earlier_causes(tests: list[TestResult]) -> list[TestResult]:
+    """A timeout after a failure that named a line of the answer file points back to it.
+
+    A blocking call, a hung thread or an endless loop usually fails an earlier
+    test with a message that names the line; the later tests then run out of
+    time for the same reason, and say so instead of leaving the student to
+    guess.
+    """
+    cause: tuple[str, str] | None = None
+    named = []
+    for test in tests:
+        if test.status == "timeout" and cause is not None:
+            test = dataclasses.replace(
+                test,
+                message=f"{test.message}\nProbably the same cause as the earlier failure of "
+                f"{cause[0]} (at {cause[1]}): fix that first.",
+            )
+        elif test.status != "passed" and cause is None:
+            place = _PLACE.search(test.message)
+            if place:
+                cause = (test.name, place.group(0))
+        named.append(test)
+    return named
 
 
 # When the records of a part cannot be trusted, none of its tests count.

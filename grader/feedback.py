@@ -4,9 +4,17 @@ Grading tests run with ``--assert=plain``, so an ``assert`` shows nothing but
 its message: every check in a grading test says what was expected, what
 happened and a hint, through these two helpers, and never the hidden test's
 code or exact inputs.
+
+A check that catches one of the lesson's known traps names it (``trap=``):
+when the check fails and the trap is found (in the answer file ``module``, or
+at the place ``where`` the test saw it happen), the hint becomes the trap's
+own hint from ``grader.hints`` with the file and line; otherwise the check's
+own hint stays, so the message always fits what was seen.
 """
 
 from __future__ import annotations
+
+from grader.hints import Found, find_in_source
 
 
 def feedback(*, expected: str, got: str, hint: str) -> str:
@@ -14,10 +22,30 @@ def feedback(*, expected: str, got: str, hint: str) -> str:
     return f"Expected: {expected}\nGot: {got}\nHint: {hint}"
 
 
-def expect(condition: object, *, expected: str, got: str, hint: str) -> None:
+def expect(
+    condition: object,
+    *,
+    expected: str,
+    got: str,
+    hint: str,
+    trap: str | None = None,
+    module: str | None = None,
+    where: str = "",
+) -> None:
     """Raise ``AssertionError(feedback(...))`` when ``condition`` is false.
 
     ``condition`` is any value; it is judged by its truth, like ``assert``.
+    ``trap``/``module``/``where``: see the module's docstring.
     """
     if not condition:
-        raise AssertionError(feedback(expected=expected, got=got, hint=hint))
+        raise AssertionError(
+            feedback(expected=expected, got=got, hint=trap_hint(hint, trap, module, where))
+        )
+
+
+def trap_hint(hint: str, trap: str | None, module: str | None, where: str) -> str:
+    """The trap's hint with its place when the trap is found, else ``hint``."""
+    if trap is None:
+        return hint
+    places = [where] if where else find_in_source(trap, module) if module else []
+    return Found(trap, ", ".join(places)).text() if places else hint

@@ -22,12 +22,14 @@ marker is registered.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
 import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ import pytest
 
 from grader.channel import MAX_MESSAGE, ChannelWriter
 from grader.guard import Guard, changed_files
+from grader.hints import TRAPS, exception_hint, relative
 
 MARKER = "points"
 WATCHDOG_EXIT = 75
@@ -111,6 +114,7 @@ class Reporter:
         self._changed = self._guard.changed
         self._send = writer.send
         self._tampered: list[str] = []
+        self._warnings: list[warnings.WarningMessage] = []
 
     # -- collection ----------------------------------------------------------
 
@@ -171,11 +175,20 @@ class Reporter:
             )
             watchdog.daemon = True
             watchdog.start()
-        try:
-            return (yield)
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
+        # Python's own warnings ("coroutine ... was never awaited") often name the
+        # cause: the ones about the student's code go into the test's message.
+        with warnings.catch_warnings(record=True) as caught:
+            self._warnings = caught
+            try:
+                outcome = yield
+            finally:
+                if watchdog is not None:
+                    watchdog.cancel()
+                self._warnings = []
+        for seen in caught:  # hand them on to pytest's own summary
+            with contextlib.suppress(Exception):  # a "-W error" filter must not stop us
+                warnings.warn_explicit(seen.message, seen.category, seen.filename, seen.lineno)
+        return outcome
 
     def _expire(self, nodeid: str, limit: float) -> None:
         # The lock stays held until the process ends: the main thread cannot
@@ -242,7 +255,23 @@ class Reporter:
             if report.nodeid in self._reported:
                 return
             self._reported.add(report.nodeid)
+            if status != "passed":
+                message += self._warning_lines()
             self._send_result(report, status, message)
+
+    def _warning_lines(self) -> str:
+        """Python's warnings about the student's code during this test, one line each."""
+        folder = Path(self._student_dir)
+        lines = []
+        for seen in self._warnings:
+            where = relative(seen.filename, folder)
+            text = str(seen.message)
+            if not where and "never awaited" not in text:
+                continue
+            line = f"Python warned: {text}" + (f" (at {where}:{seen.lineno})" if where else "")
+            if line not in lines:
+                lines.append(line)
+        return "".join(f"\n{line}" for line in lines[:3])
 
     def _send_result(self, report: pytest.TestReport, status: str, message: str) -> None:
         self._writer.send(
@@ -283,8 +312,13 @@ class Reporter:
         if isinstance(exc, AssertionError) and not location:
             return ("failed" if when == "call" else "error", text or "The check failed.")
         message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        found = exception_hint(exc, Path(self._student_dir))
+        if found is not None and found.where:
+            location = found.where
         if location:
             message += f" (at {location})"
+        if found is not None:
+            message += f"\nHint: {TRAPS[found.trap]}"
         return ("error", message)
 
     def _student_location(self, exc: BaseException) -> str:

@@ -224,3 +224,77 @@ def test_the_channel_is_hidden_from_the_tests(pytester: pytest.Pytester, run: An
     )
     _, records = run()
     assert results_by_test(records)["test_no_channel_variable"]["outcome"] == "passed"
+
+
+NEVER_AWAITED = """\
+import asyncio
+
+
+def forgets_to_await():
+    asyncio.sleep(0)  # a coroutine, never awaited
+    return 1
+"""
+
+
+def test_python_warnings_about_the_student_code_reach_the_message(
+    pytester: pytest.Pytester, run: Any
+) -> None:
+    pytester.makepyfile(**{"homework/lazy.py": NEVER_AWAITED})
+    pytester.makepyfile(
+        test_warned="""
+        import pytest
+
+        from grader.feedback import expect
+
+
+        @pytest.mark.points(1)
+        def test_warned():
+            from homework.lazy import forgets_to_await
+
+            expect(forgets_to_await() == 2, expected="2", got="1", hint="await it")
+
+
+        @pytest.mark.points(1)
+        def test_passes_despite_a_warning():
+            from homework.lazy import forgets_to_await
+
+            assert forgets_to_await() == 1
+        """
+    )
+    _, records = run()
+    results = results_by_test(records)
+    message = results["test_warned"]["message"]
+    assert message.startswith("Expected: 2\nGot: 1\nHint: await it\n")
+    assert "Python warned: coroutine 'sleep' was never awaited (at homework/lazy.py:5)" in message
+    assert results["test_passes_despite_a_warning"] == {
+        **results["test_passes_despite_a_warning"],
+        "outcome": "passed",
+        "message": "",
+    }
+
+
+def test_an_exception_of_a_known_trap_gets_its_hint(pytester: pytest.Pytester, run: Any) -> None:
+    pytester.makepyfile(
+        **{"homework/decode.py": "import json\n\n\ndef body():\n    return json.loads('<html>')\n"}
+    )
+    pytester.makepyfile(
+        test_trap="""
+        import pytest
+
+
+        @pytest.mark.points(1)
+        def test_decodes():
+            from homework.decode import body
+
+            body()
+        """
+    )
+    _, records = run()
+    from grader.hints import TRAPS
+
+    message = results_by_test(records)["test_decodes"]["message"]
+    assert message.startswith(
+        "JSONDecodeError: Expecting value: line 1 column 1 (char 0) "
+        "(at homework/decode.py:5)\nHint: "
+    )
+    assert TRAPS["json_body"] in message

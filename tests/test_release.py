@@ -153,6 +153,8 @@ def test_student_pyproject_has_our_dependency_ranges(student: Path) -> None:
     ours = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     theirs = tomllib.loads((student / "pyproject.toml").read_text(encoding="utf-8"))
     assert theirs["project"]["dependencies"] == ours["dependencies"]
+    # The embedded broker locks its files with pywin32 on Windows (kombu imports win32file).
+    assert 'pywin32>=306; sys_platform == "win32"' in theirs["project"]["dependencies"]
     assert theirs["project"]["requires-python"] == ours["requires-python"]
     assert theirs["project"]["scripts"]["grader"] == "grader.cli:main"
     pytest_ini = theirs["tool"]["pytest"]["ini_options"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -138,6 +139,7 @@ class FakeUpstream:
     window: float = 0.05  # the concurrency tests widen it
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     calls: dict[str, list[httpx.Request]] = field(default_factory=dict)
+    sites: dict[str, str] = field(default_factory=dict)
     in_flight: int = 0
     max_in_flight: int = 0
     _met: asyncio.Event | None = None
@@ -200,11 +202,20 @@ class FakeUpstream:
     def total_calls(self) -> int:
         return sum(len(calls) for calls in self.calls.values())
 
+    @property
+    def awaited_one_by_one(self) -> str:
+        """Where the view awaited the calls one after the other (``homework/x.py:12``),
+        or ``""`` when they overlapped or the place is unknown."""
+        if self.max_in_flight != 1 or self.total_calls < 2:
+            return ""
+        return ", ".join(dict.fromkeys(site for site in self.sites.values() if site))
+
     def _side_effect_for(
         self, section: str
     ) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
         async def side_effect(request: httpx.Request, **_groups: str) -> httpx.Response:
             self.calls[section].append(request)
+            self.sites[section] = student_site("homework.aggregator")
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             if self._met is None:
@@ -232,6 +243,22 @@ class FakeUpstream:
 
 
 _hang = hang  # FakeUpstream.set() has a parameter called ``hang``
+
+
+def student_site(module: str) -> str:
+    """``homework/x.py:12``: the outermost line of the answer file ``module`` on the current
+    stack (for an upstream call: the line of the view that awaited it)."""
+    from grader.hints import module_file, relative, student_dir
+
+    folder, path = student_dir(), module_file(module)
+    wanted = relative(str(path), folder) if path is not None else ""
+    frame = sys._getframe(1)
+    found = ""
+    while frame is not None and wanted:
+        if relative(frame.f_code.co_filename, folder) == wanted:
+            found = f"{wanted}:{frame.f_lineno}"
+        frame = frame.f_back
+    return found
 
 
 @pytest.fixture
@@ -314,6 +341,11 @@ class QueryLog:
     delay: float
     statements: list[str] = field(default_factory=list)
     threads: set[int] = field(default_factory=set)
+    sites: set[tuple[int, str]] = field(default_factory=set)
+
+    def run_on(self, thread: int | None) -> str:
+        """Where ``homework/db_views.py`` ran a query on ``thread`` (``file:line``s), if any."""
+        return ", ".join(sorted({site for ident, site in self.sites if ident == thread and site}))
 
     @property
     def count(self) -> int:
@@ -338,6 +370,7 @@ def slow_queries(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], QueryLog]
         def execute(self: Any, sql: str, params: Any, many: bool, executor: Any) -> Any:
             log.statements.append(sql)
             log.threads.add(threading.get_ident())
+            log.sites.add((threading.get_ident(), student_site("homework.db_views")))
             if delay:
                 time.sleep(delay)
             return original(self, sql, params, many, executor)
@@ -376,10 +409,73 @@ def concurrently() -> Callable[..., Awaitable[list[Any]]]:
     return run_concurrently
 
 
+# What each key of the dashboard holds, for a message about the one that is wrong.
+DASHBOARD_RULES = {
+    "user": "user keeps exactly the id, name and email of the users answer",
+    "todos": 'todos = {"total": number of todos, "completed": how many have "completed": true}',
+    "errors": "errors is {} when every upstream call succeeded",
+}
+
+
+def dashboard_hint(body: Any, expected: dict[str, Any]) -> str:
+    """A hint about what differs between a dashboard ``body`` and the ``expected`` one."""
+    if not isinstance(body, dict):
+        return "answer with JsonResponse({...}) holding user, posts, todos and errors"
+    hints = []
+    extra = sorted(set(body) - set(expected))
+    if extra:
+        hints.append(f"the answer has keys the rules do not ask for: {extra}")
+    for key, value in expected.items():
+        if body.get(key) != value:
+            hints.append(
+                posts_hint(body.get(key), value) if key == "posts" else DASHBOARD_RULES[key]
+            )
+    return "; ".join(hints)
+
+
+def dashboard_got(response: Any, expected: dict[str, Any]) -> str:
+    """The status and only the sections that differ from ``expected`` (not the whole body:
+    the rest would repeat the test's inputs without helping)."""
+    import json
+
+    body = json_of(response)
+    if response.status_code != 200 or not isinstance(body, dict):
+        return describe_response(response)
+    wrong = {key: body.get(key) for key in expected if body.get(key) != expected[key]}
+    if set(expected) >= {"user", "posts", "todos", "errors"}:  # a whole dashboard
+        wrong.update({key: body[key] for key in body if key not in expected})
+    return f"HTTP 200; the parts that differ: {json.dumps(wrong)[:300]}"
+
+
+def posts_hint(got: Any, expected: dict[str, Any]) -> str:
+    """What is wrong in the posts section."""
+    if not isinstance(got, dict) or got.get("count") != expected["count"]:
+        return 'posts = {"count": number of posts, "latest": [...]}'
+    latest = got.get("latest")
+    if isinstance(latest, list) and sorted(map(str, latest)) == sorted(expected["latest"]):
+        return (
+            "latest is in the wrong order: sort the posts by id yourself, highest first "
+            "(the upstream does not sort them)"
+        )
+    return "latest = the titles of the (at most) three posts with the highest id, highest first"
+
+
 def describe_response(response: Any) -> str:
     """A short, student-readable summary of a test-client response."""
     body = response.content[:300].decode("utf-8", "replace")
     return f"HTTP {response.status_code} with body {body!r}"
+
+
+@pytest.fixture
+def show_dashboard() -> Callable[[Any, dict[str, Any]], str]:
+    """``show_dashboard(response, expected)``: the status and the sections that differ."""
+    return dashboard_got
+
+
+@pytest.fixture
+def explain_dashboard() -> Callable[[Any, dict[str, Any]], str]:
+    """``explain_dashboard(body, expected)``: a hint about what differs."""
+    return dashboard_hint
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ the tasks in each installed app's ``tasks.py``. Its beat schedule (the periodic
 tasks) comes from ``homework.schedule.BEAT_SCHEDULE``, one of the answer files.
 """
 
+import logging
 import os
+import traceback
 from pathlib import Path
 
 from celery import Celery
@@ -34,13 +36,29 @@ def load_beat_schedule(sender: Celery, **kwargs: object) -> None:
     """Take the beat schedule from the homework, once Django is ready.
 
     It is read lazily so that a broken ``homework/schedule.py`` costs only the
-    daily-stats part: the web views keep working.
+    daily-stats part: the web views keep working. Beat then schedules nothing,
+    so the error is logged loudly, with the file and line to fix.
     """
     try:
         from homework.schedule import BEAT_SCHEDULE
     except Exception as exc:  # a broken answer file must not stop the project
-        import logging
-
-        logging.getLogger(__name__).error("homework.schedule could not be loaded: %r", exc)
+        logging.getLogger(__name__).error(
+            "homework/schedule.py is broken, so beat schedules NOTHING until you fix it: "
+            "%s: %s (at %s)",
+            type(exc).__name__,
+            exc,
+            where_it_failed(exc),
+        )
         return
     sender.conf.beat_schedule = BEAT_SCHEDULE
+
+
+def where_it_failed(exc: BaseException) -> str:
+    """``path/to/homework/schedule.py:12``: the line of the homework that failed."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno or 0}"
+    found = "homework/schedule.py"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).parent.name == "homework":
+            found = f"{frame.filename}:{frame.lineno}"
+    return found

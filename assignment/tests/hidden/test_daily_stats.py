@@ -34,6 +34,28 @@ def add_task(created_at, completed_at=None):
     )
 
 
+def counts(result):
+    """``created=2, completed=1`` for a message, or what the task returned instead."""
+    if isinstance(result, dict) and {"created", "completed"} <= set(result):
+        text = f"created={result['created']!r}, completed={result['completed']!r}"
+        if not isinstance(result.get("date"), str):
+            kind = "a date object, " if isinstance(result.get("date"), datetime.date) else ""
+            text += f", and its date is {kind}not a string"
+        return text
+    return f"{result!r}"[:200]
+
+
+def fitting(result, hint, expected):
+    """``hint`` for wrong counts, the date hint for a date that is not a string, or both."""
+    if not isinstance(result, dict) or isinstance(result.get("date"), str):
+        return hint
+    right = all(result.get(key) == expected[key] for key in ("created", "completed"))
+    return DATE_HINT if right else f"{hint}; and {DATE_HINT}"
+
+
+DATE_HINT = 'return the date as a "YYYY-MM-DD" string: day.isoformat(), not the date object'
+
+
 def run(day=None):
     from homework.tasks import compute_daily_stats
 
@@ -56,12 +78,17 @@ def test_window_is_the_local_calendar_day():
     result = run("2025-02-01")
     expect(
         isinstance(result, dict) and result.get("created") == 3 and result.get("completed") == 2,
-        expected="created and completed count only what falls between local midnight and the "
+        expected="created=3, completed=2: only what falls between local midnight and the "
         "next local midnight in settings.TIME_ZONE (midnight itself included, the next "
         "midnight excluded)",
-        got=f"{result!r}",
-        hint="the window is local: build it with datetime.combine(day, time.min, "
-        "tzinfo=ZoneInfo(settings.TIME_ZONE)), not in UTC; use >= start and < end",
+        got=counts(result),
+        hint=(
+            "the window is local: build it with datetime.combine(day, time.min, "
+            "tzinfo=ZoneInfo(settings.TIME_ZONE)), not in UTC; use >= start and < end"
+            if not isinstance(result, dict) or result.get("created") != 3
+            else "completed counts the tasks whose completed_at falls in the window, whatever "
+            "done says and whenever they were created"
+        ),
     )
 
 
@@ -75,11 +102,25 @@ def test_completed_is_counted_by_completed_at():
     result = run("2025-04-03")
     expect(
         result == {"date": "2025-04-03", "created": 2, "completed": 2},
-        expected="completed counts tasks whose completed_at falls in the day, whenever they "
-        "were created; created counts by created_at",
-        got=f"{result!r}",
-        hint="two separate counts: one on created_at, one on completed_at",
+        expected="created=2, completed=2: completed counts tasks whose completed_at falls in "
+        "the day, whenever they were created; created counts by created_at",
+        got=counts(result),
+        hint=fitting(
+            result,
+            "two separate counts: one on created_at, one on completed_at",
+            {"created": 2, "completed": 2},
+        ),
     )
+
+
+def which_day(result, today=datetime.date(2025, 3, 10)):
+    """The day a result names, relative to the frozen local today (never the date itself)."""
+    try:
+        day = datetime.date.fromisoformat(str(result.get("date")))
+    except (AttributeError, TypeError, ValueError):
+        return "a day it did not return as YYYY-MM-DD"
+    names = {1: "yesterday (local)", 0: "today (local)", 2: "the day before yesterday (local)"}
+    return names.get((today - day).days, f"a day {(today - day).days} days before today")
 
 
 @pytest.mark.points(2.5)
@@ -101,15 +142,23 @@ def test_default_day_is_yesterday_in_the_project_zone(celery_eager):
     expect(
         result == expected and queued == expected,
         expected="without a day, the task summarizes yesterday in settings.TIME_ZONE, "
-        "whatever the server's own time zone",
-        got=f"called just after local midnight, it returned {result!r}",
-        hint="yesterday = django.utils.timezone.localdate() - timedelta(days=1); "
-        "date.today() is the server's date, not the project's",
+        "whatever the server's own time zone: created=2, completed=1 for that day",
+        got=f"called just after local midnight, it summarized {which_day(result)}: "
+        f"{counts(result)}",
+        hint=fitting(
+            result,
+            "yesterday = django.utils.timezone.localdate() - timedelta(days=1)",
+            {"created": 2, "completed": 1},
+        ),
+        trap="date_today"
+        if isinstance(result, dict) and result.get("date") != "2025-03-09"
+        else None,
+        module="homework.tasks",
     )
     expect(
         DailyStats.objects.filter(date=datetime.date(2025, 3, 9)).count() == 1,
         expected="the DailyStats row of yesterday is saved",
-        got=f"rows: {list(DailyStats.objects.values_list('date', flat=True))}",
+        got=f"{DailyStats.objects.count()} row(s), none for yesterday",
         hint="save the row under the date you computed",
     )
 
@@ -126,11 +175,15 @@ def test_a_23_hour_dst_day_in_another_zone(settings):
     result = run("2025-03-09")
     expect(
         result == {"date": "2025-03-09", "created": 2, "completed": 0},
-        expected="on a 23-hour daylight-saving day the window is still local midnight to local "
-        "midnight (in whatever settings.TIME_ZONE is)",
-        got=f"{result!r}",
-        hint="read settings.TIME_ZONE when the task runs; build both ends with "
-        "datetime.combine(day, time.min, tzinfo=zone) instead of adding 24 hours",
+        expected="created=2, completed=0: on a 23-hour daylight-saving day the window is still "
+        "local midnight to local midnight (in whatever settings.TIME_ZONE is)",
+        got=counts(result),
+        hint=fitting(
+            result,
+            "read settings.TIME_ZONE when the task runs; build both ends with "
+            "datetime.combine(day, time.min, tzinfo=zone) instead of adding 24 hours",
+            {"created": 2, "completed": 0},
+        ),
     )
 
 
@@ -151,8 +204,13 @@ def test_rerun_updates_the_row():
         and rows == [(datetime.date(2025, 5, 19), 7, 7), (datetime.date(2025, 5, 20), 2, 1)],
         expected="running the task again for a day updates that day's row (one row per date) "
         "and leaves other days alone",
-        got=f"second run returned {second!r}; rows (date, created, completed): {rows}",
-        hint="DailyStats.objects.update_or_create(date=day, defaults={...})",
+        got=f"second run returned {counts(second)} (expected created=2, completed=1); "
+        f"{len(rows)} row(s) (expected 2: the day and an older one left as it was)",
+        hint=fitting(
+            second,
+            "DailyStats.objects.update_or_create(date=day, defaults={...})",
+            {"created": 2, "completed": 1},
+        ),
     )
     run("2025-05-20")
     expect(
@@ -171,11 +229,14 @@ def test_result_is_json_serializable():
         text = json.dumps(result)
     except (TypeError, ValueError) as exc:
         text = f"not serializable: {exc}"
+        decoded = None
+    else:
+        decoded = json.loads(text)
     expect(
         isinstance(result, dict)
-        and text == json.dumps({"date": "2025-06-01", "created": 0, "completed": 0}),
+        and decoded == {"date": "2025-06-01", "created": 0, "completed": 0},
         expected='the task returns plain JSON data: {"date": "YYYY-MM-DD", "created": n, '
-        '"completed": m} with a string date and integer counts, in that order',
+        '"completed": m} with the date as a string (any key order)',
         got=text,
         hint="Celery stores results as JSON: return day.isoformat(), not a date object",
     )
@@ -238,7 +299,8 @@ def test_registered_name_and_the_api_view(client, celery_eager, read_json, descr
     expect(
         response.status_code == 202 and rows == [(datetime.date(2025, 7, 4), 1)],
         expected="POST /api/stats/run/ queues the task, which then saves that day's row",
-        got=f"{describe(response)}; rows: {rows}",
+        got=f"{describe(response)}; {len(rows)} row(s) saved"
+        + ("" if rows == [(datetime.date(2025, 7, 4), 1)] else ", not the one expected"),
         hint="the given view calls compute_daily_stats.delay(date): the task must accept the "
         "date as its only argument",
     )

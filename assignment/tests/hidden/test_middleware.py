@@ -2,8 +2,7 @@
 
 Covers the contract beyond the public tests: the header on every response
 (404 and 500 too), a duration in milliseconds, Django loading the middleware
-without a sync/async adapter under both ASGI and WSGI, and the middleware
-itself following the mode of what it wraps.
+without a sync/async adapter under both ASGI and WSGI.
 """
 
 import asyncio
@@ -12,7 +11,7 @@ import re
 import time
 
 import pytest
-from asgiref.sync import async_to_sync, iscoroutinefunction
+from asgiref.sync import async_to_sync
 from django.http import HttpResponse
 from django.urls import path
 
@@ -20,6 +19,7 @@ from grader.feedback import expect
 
 HEADER = re.compile(r"app;dur=(\d+(\.\d+)?)")
 SLOW = 0.25
+FORMAT_HINT = 'write the value exactly app;dur=<number>, no spaces: f"app;dur={elapsed_ms:.1f}"'
 
 
 def sync_view(request):
@@ -78,7 +78,9 @@ def test_header_on_every_response(settings):
                 expected=f"Server-Timing: app;dur=<ms> on every response, {status} included "
                 f"({mode})",
                 got=f"HTTP {response.status_code}, Server-Timing: {value!r}",
-                hint="set the header on whatever get_response returns; Django turns exceptions "
+                hint=FORMAT_HINT
+                if value is not None
+                else "set the header on whatever get_response returns; Django turns exceptions "
                 "and 404s into responses before they reach your middleware",
             )
 
@@ -99,7 +101,9 @@ def test_duration_is_in_milliseconds(settings):
             expected=f"dur in milliseconds: at least {SLOW * 1000:.0f} for a view that takes "
             f"{SLOW} s ({where})",
             got=f"Server-Timing: {value!r}",
-            hint="(time.perf_counter() - started) * 1000, measured around get_response",
+            hint=FORMAT_HINT
+            if value is not None and dur is None
+            else "(time.perf_counter() - started) * 1000, measured around get_response",
         )
 
 
@@ -126,46 +130,3 @@ def test_django_needs_no_adapter(settings, caplog):
             hint="declare sync_capable = True and async_capable = True on the class and "
             "support both modes (see the middleware section of INSTRUCTIONS.md)",
         )
-
-
-@pytest.mark.points(1.5)
-def test_follows_the_mode_of_the_chain():
-    from homework.middleware import TimingMiddleware
-
-    def sync_get_response(request):
-        return HttpResponse("inner sync")
-
-    async def async_get_response(request):
-        return HttpResponse("inner async")
-
-    from django.test import RequestFactory
-
-    request = RequestFactory().get("/")
-    sync_instance = TimingMiddleware(sync_get_response)
-    sync_result = sync_instance(request)
-    value, dur = duration(sync_result) if isinstance(sync_result, HttpResponse) else (None, None)
-    expect(
-        not iscoroutinefunction(sync_instance) and dur is not None,
-        expected="wrapping a sync get_response, the middleware is sync: calling it returns the "
-        "response (with the header), not a coroutine",
-        got=f"calling it returned {type(sync_result).__name__}; Server-Timing: {value!r}",
-        hint="check iscoroutinefunction(get_response) in __init__ and pick the sync path",
-    )
-    async_instance = TimingMiddleware(async_get_response)
-    outcome = async_instance(request)
-    result = async_to_sync(_await)(outcome) if asyncio.iscoroutine(outcome) else outcome
-    value, dur = duration(result) if isinstance(result, HttpResponse) else (None, None)
-    expect(
-        iscoroutinefunction(async_instance) and asyncio.iscoroutine(outcome) and dur is not None,
-        expected="wrapping an async get_response, the middleware instance is a coroutine "
-        "function for Django (asgiref's iscoroutinefunction) and its call gives the response "
-        "with the header",
-        got=f"iscoroutinefunction: {iscoroutinefunction(async_instance)}; the call returned "
-        f"{type(outcome).__name__}; Server-Timing: {value!r}",
-        hint="markcoroutinefunction(self) in __init__ when get_response is async, and await "
-        "get_response in that path",
-    )
-
-
-async def _await(awaitable):
-    return await awaitable

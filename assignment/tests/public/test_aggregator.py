@@ -1,8 +1,9 @@
 """PUBLIC self-check tests, part 2 (aggregator): ``GET /api/users/<id>/dashboard/``.
 
 These public tests are a subset of what grading checks: the merged answer for a
-user and the key behaviour (all three upstream calls in flight at the same
-time). Grading runs more (hidden) tests: the error rules, timeouts and more;
+user, the key behaviour (all three upstream calls in flight at the same time),
+405 for other methods, and upstream bodies that are not JSON or not a list.
+Grading runs more (hidden) tests: the 404 and 502 rules, timeouts and more;
 see INSTRUCTIONS.md, part 2. The upstream API is faked with respx: no network.
 """
 
@@ -20,7 +21,9 @@ EXPECTED_USER_1 = {
 
 @pytest.mark.points(4)
 @pytest.mark.asyncio
-async def test_dashboard_merges_the_three_apis(async_client, upstream, read_json, describe):
+async def test_dashboard_merges_the_three_apis(
+    async_client, upstream, read_json, describe, explain_dashboard
+):
     response = await async_client.get("/api/users/1/dashboard/")
     expect(
         response.status_code == 200,
@@ -28,12 +31,12 @@ async def test_dashboard_merges_the_three_apis(async_client, upstream, read_json
         got=describe(response),
         hint="request users, posts and todos with httpx.AsyncClient and return a JsonResponse",
     )
+    body = read_json(response)
     expect(
-        read_json(response) == EXPECTED_USER_1,
+        body == EXPECTED_USER_1,
         expected=f"the merged JSON {EXPECTED_USER_1}",
         got=describe(response),
-        hint="keep only id/name/email of the user; latest = titles of the 3 highest post ids, "
-        "highest first; completed = todos whose 'completed' is true",
+        hint=explain_dashboard(body, EXPECTED_USER_1),
     )
 
 
@@ -53,6 +56,50 @@ async def test_three_upstream_calls_are_in_flight_together(async_client, upstrea
         expected="the three upstream requests are all in flight at the same time",
         got=f"{upstream.total_calls} request(s) made, at most {upstream.max_in_flight} "
         "open at the same time",
-        hint="start all three before awaiting any: asyncio.gather(...) or asyncio.TaskGroup; "
-        "`await`-ing them one after the other makes the view as slow as their sum",
+        hint="start all three before awaiting any: asyncio.gather(...) or asyncio.TaskGroup",
+        trap="sequential_awaits",
+        where=upstream.awaited_one_by_one,
+    )
+
+
+@pytest.mark.points(1.5)
+@pytest.mark.asyncio
+async def test_other_methods_answer_405(async_client, upstream, describe):
+    for method in ("post", "put", "delete"):
+        response = await getattr(async_client, method)("/api/users/1/dashboard/")
+        expect(
+            response.status_code == 405,
+            expected=f"{method.upper()} on the dashboard answers 405 Method Not Allowed",
+            got=describe(response),
+            hint="only GET is allowed: django.views.decorators.http.require_GET works on "
+            "async views",
+        )
+
+
+@pytest.mark.points(1)
+@pytest.mark.asyncio
+async def test_bodies_that_are_not_json_or_not_a_list_null_their_section(
+    async_client, upstream, read_json, describe
+):
+    upstream.set("posts", content=b"<html>not JSON</html>")
+    upstream.set("todos", json={"id": 1, "title": "one object, not a list"})
+    response = await async_client.get("/api/users/1/dashboard/")
+    body = read_json(response)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    expect(
+        response.status_code == 200
+        and isinstance(errors, dict)
+        and body.get("posts", "missing") is None
+        and body.get("todos", "missing") is None
+        and all(isinstance(errors.get(s), str) and errors[s].strip() for s in ("posts", "todos"))
+        and body.get("user") == EXPECTED_USER_1["user"],
+        expected='200 with "posts": null and "todos": null, and a reason in errors for each, '
+        "when posts answers a body that is not JSON and todos a JSON object instead of a list",
+        got=describe(response),
+        hint="response.json() raises ValueError on a body that is not JSON: catch it; then "
+        "check the type (isinstance(data, list)) before using posts or todos"
+        if response.status_code == 200
+        else "posts and todos are optional: when one fails (here: a body that is not JSON, a "
+        "JSON object instead of a list), answer 200 with that section null and a reason in "
+        "errors; only a users failure changes the status",
     )

@@ -1,7 +1,8 @@
 """PUBLIC self-check tests, part 1 (async_view): ``GET /async/``.
 
-These public tests are a subset of what grading checks: the happy path and the
-key behaviour (waiting without blocking the event loop). Grading runs more
+These public tests are a subset of what grading checks: the happy path, the
+key behaviour (waiting without blocking the event loop) and 405 for other
+methods. Grading runs more
 (hidden) tests on the same rules; see INSTRUCTIONS.md, part 1.
 """
 
@@ -54,5 +55,22 @@ async def test_waiting_does_not_block_the_event_loop(
         beat.max_gap < 0.3,
         expected="the event loop keeps running while the view waits (no pause of 0.3 s or more)",
         got=f"the event loop was frozen for {beat.max_gap:.2f} s at a time",
-        hint="time.sleep() freezes every request on the loop; use `await asyncio.sleep(...)`",
+        hint="something in the view blocks the event loop; use `await asyncio.sleep(...)`",
+        trap="time_sleep",
+        module="homework.async_views",
     )
+
+
+@pytest.mark.points(3)
+@pytest.mark.asyncio
+async def test_other_methods_answer_405(async_client, settings, describe):
+    settings.ASYNC_DEMO_DELAY = 0.01
+    for method in ("post", "put", "patch", "delete"):
+        response = await getattr(async_client, method)("/async/")
+        expect(
+            response.status_code == 405,
+            expected=f"{method.upper()} /async/ answers 405 Method Not Allowed",
+            got=describe(response),
+            hint="only GET is allowed: django.views.decorators.http.require_GET works on "
+            "async views",
+        )

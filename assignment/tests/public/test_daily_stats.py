@@ -43,8 +43,10 @@ def test_counts_one_local_day(celery_eager):
         result == expected,
         expected=f"compute_daily_stats('2025-01-15') returns {expected}",
         got=f"{result!r}",
-        hint="count Task rows whose created_at (and, for completed, completed_at) falls in that "
-        "local day, from midnight to midnight in settings.TIME_ZONE",
+        hint='return the date as a "YYYY-MM-DD" string: day.isoformat(), not the date object'
+        if isinstance(result, dict) and not isinstance(result.get("date"), str)
+        else "count Task rows whose created_at (and, for completed, completed_at) falls in "
+        "that local day, from midnight to midnight in settings.TIME_ZONE",
     )
     rows = list(DailyStats.objects.values("date", "created", "completed"))
     expect(

@@ -1,8 +1,8 @@
 """PUBLIC self-check tests, part 3 (orm_threadpool): ``GET, POST /api/tasks/``.
 
-These public tests are a subset of what grading checks: listing, creating, and
-the key behaviour (the event loop keeps running while a query is slow, because
-the ORM runs in the thread pool). Grading runs more (hidden) tests: filters,
+These public tests are a subset of what grading checks: listing, creating, 405
+for other methods, and the key behaviour (the event loop keeps running while a
+query is slow, because the ORM runs in the thread pool). Grading runs more (hidden) tests: filters,
 validation, ordering, the number of queries and more; see INSTRUCTIONS.md,
 part 3.
 
@@ -121,6 +121,8 @@ def test_slow_query_does_not_block_the_event_loop(async_client, heartbeat, slow_
         f"{beat.loop_thread in queries.threads}",
         hint="await sync_to_async(function_that_queries)() or use the async ORM (async for, "
         "acount, acreate)",
+        trap="orm_on_loop",
+        where=queries.run_on(beat.loop_thread),
     )
     expect(
         beat.max_gap < 0.3,
@@ -129,3 +131,20 @@ def test_slow_query_does_not_block_the_event_loop(async_client, heartbeat, slow_
         hint="never call the ORM directly from async code (not even with "
         "DJANGO_ALLOW_ASYNC_UNSAFE): move it to the thread pool",
     )
+
+
+@pytest.mark.points(1)
+@pytest.mark.django_db(transaction=True)
+def test_other_methods_answer_405(client, describe):
+    from homework.models import Task
+
+    for method in ("put", "patch", "delete"):
+        response = getattr(client, method)(
+            "/api/tasks/", json.dumps({"title": "x"}), content_type="application/json"
+        )
+        expect(
+            response.status_code == 405 and Task.objects.count() == 0,
+            expected=f"{method.upper()} /api/tasks/ answers 405 and changes nothing",
+            got=describe(response),
+            hint="only GET and POST are allowed",
+        )
