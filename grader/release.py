@@ -25,13 +25,17 @@ import argparse
 import ast
 import json
 import shutil
+import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import grader
+from grader.engine import collect_manifest
 from grader.errors import GraderError
+from grader.reports import classroom
+from grader.results import tidy
 from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
 
 __all__ = [
@@ -291,6 +295,56 @@ Nothing here is edited by hand: change the course repository and release again.
     return text.encode("utf-8")
 
 
+# ----------------------------------------------------------------------------- workflow
+
+# The lines of the source workflow that `grader release` replaces with the runners.
+RUNNERS_MARK = "# runners"
+GRADE_STEP = "grade"
+
+
+def graded_test_weights(rubric: Rubric) -> list[tuple[str, float]]:
+    """Every grading test as ``(part id, points)``, in report order (collected with the starter)."""
+    with tempfile.TemporaryDirectory(prefix="grader-release-") as scratch:
+        manifest = collect_manifest(rubric, "all", list(rubric.parts), Path(scratch))
+    if manifest.errors:
+        raise GraderError(f"cannot release: {manifest.errors[0]}")
+    return [
+        (part.id, tidy(test.points or 0.0))
+        for part in rubric.parts
+        for test in manifest.for_part(part)
+    ]
+
+
+def student_workflow(source: str, ids: list[str]) -> str:
+    """The source workflow with the reporter's runners filled in.
+
+    The source has two lines ending in ``# runners``: the reporter's one environment
+    variable (whole grade, one runner) and its ``runners:`` input. They become one
+    ``<RUNNER>_RESULTS`` variable per runner and the list of runner ids, so that the
+    reporter's printed totals equal the points it posts (grader.reports.classroom).
+    """
+    marked = [line for line in source.splitlines() if line.rstrip().endswith(RUNNERS_MARK)]
+    if len(marked) != 2 or not ids:
+        raise GraderError(
+            f"cannot release: {WORKFLOW_SOURCE} must have exactly two lines ending in "
+            f"{RUNNERS_MARK!r} (the reporter's env variable and its runners input)"
+        )
+    lines = []
+    for line in source.splitlines():
+        if not line.rstrip().endswith(RUNNERS_MARK):
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.lstrip().startswith("runners:"):
+            lines.append(f"{indent}runners: {','.join(ids)}")
+        else:
+            lines += [
+                f"{indent}{name}: {value}"
+                for name, value in classroom.runner_env(ids, GRADE_STEP)
+            ]
+    return "\n".join(lines) + "\n"
+
+
 # ----------------------------------------------------------------------------- leak guard
 
 
@@ -357,7 +411,9 @@ def build(rubric: Rubric) -> Artefacts:
     student[PurePosixPath("pyproject.toml")] = FileEntry(_pyproject(rubric, student=True))
     student[PurePosixPath(".gitignore")] = FileEntry(GITIGNORE.encode())
     workflow = _require(rubric.root / WORKFLOW_SOURCE, "the student workflow")
-    student[WORKFLOW_TARGET] = _entry(workflow)
+    ids = classroom.runner_ids(graded_test_weights(rubric))
+    text = student_workflow(workflow.read_text(encoding="utf-8"), ids)
+    student[WORKFLOW_TARGET] = FileEntry(text.encode("utf-8"))
     bundle = PurePosixPath(BUNDLE_DIR)
     _copy_dir(student, package, bundle / "grader")
     student[bundle / RUBRIC_PATH] = rubric_file

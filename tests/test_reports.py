@@ -65,7 +65,7 @@ def scores_in_every_format(result: GradeResult) -> dict[str, tuple[float, float]
         sum(t["score"] for p in data["parts"] for t in p["tests"]),
         sum(t["max_score"] for p in data["parts"] for t in p["tests"]),
     )
-    decoded = json.loads(base64.b64decode(classroom.output_line(result).removeprefix("result=")))
+    decoded = json.loads(base64.b64decode(classroom.encoded(result)))
     found["classroom"] = (sum(t["score"] for t in decoded["tests"]), decoded["max_score"])
     scope = gradescope.to_dict(result)
     found["gradescope"] = (scope["score"], sum(t["max_score"] for t in scope["tests"]))
@@ -101,13 +101,21 @@ def test_json_report_follows_the_contract() -> None:
 
 
 def test_classroom_result_matches_the_reporters_shape() -> None:
-    line = classroom.output_line(sample())
-    assert line.startswith("result=") and line.endswith("\n") and "\n" not in line[:-1]
-    data = json.loads(base64.b64decode(line.removeprefix("result=")))
+    lines = classroom.output_lines(sample()).splitlines()
+    outputs = dict(line.split("=", 1) for line in lines)
+    assert outputs["runners"] == "aggregator5pt,aggregator2p5pt,middleware1pt,middleware1p5pt"
+    data = json.loads(base64.b64decode(outputs["result"]))
     assert data["version"] == 1
     assert data["status"] == "fail"
+    # Every lost test is "fail": the reporter prints an "error" without the test's name.
     statuses = [t["status"] for t in data["tests"]]
-    assert statuses == ["pass", "fail", "error", "error", "fail"]
+    assert statuses == ["pass", "fail", "fail", "fail", "fail"]
+    assert [t["name"].rsplit(" ", 1)[-1] for t in data["tests"][2:]] == [
+        "(error)", "(timeout)", "(skipped)"
+    ]
+    assert "warnings" not in data  # instructor-only
+    runner = json.loads(base64.b64decode(outputs["middleware1p5pt"]))
+    assert runner["max_score"] == 3 and len(runner["tests"]) == 2
     first = data["tests"][0]
     assert set(first) == {
         "name",
