@@ -23,6 +23,7 @@ from grader.mutants import materialize
 from grader.release import (
     AUTOGRADER_DIR,
     BUNDLE_DIR,
+    GRADESCOPE_DIR,
     RUNNERS_MARK,
     STUDENT_DIR,
     graded_test_weights,
@@ -273,7 +274,7 @@ def test_autograder_bundle_layout(autograder: Path) -> None:
 def test_release_is_deterministic(out: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     release(again, rubric=RUBRIC)
-    for name in (STUDENT_DIR, AUTOGRADER_DIR):
+    for name in (STUDENT_DIR, AUTOGRADER_DIR, GRADESCOPE_DIR):
         assert snapshot(out / name) == snapshot(again / name), name
 
 

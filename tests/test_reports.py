@@ -71,7 +71,10 @@ def scores_in_every_format(result: GradeResult) -> dict[str, tuple[float, float]
     found["classroom"] = (sum(t["score"] for t in decoded["tests"]), decoded["max_score"])
     scope = gradescope.to_dict(result)
     found["gradescope"] = (scope["score"], sum(t["max_score"] for t in scope["tests"]))
-    found["gradescope tests"] = (sum(t["score"] for t in scope["tests"]), scope["max_score"])
+    found["gradescope tests"] = (
+        sum(t["score"] for t in scope["tests"]),
+        sum(t["max_score"] for t in scope["tests"]),
+    )
     root = ET.fromstring(junit.render(result).split("\n", 1)[1])
     suites = [
         {p.get("name"): p.get("value") for p in suite.iter("property")}
@@ -161,10 +164,15 @@ def test_classroom_overall_status(problems: list[str], full: bool, status: str) 
 
 
 def test_gradescope_statuses_and_output() -> None:
-    data = gradescope.to_dict(sample())
+    result = sample()
+    result.parts[0].warnings = ["imports gc"]
+    data = gradescope.to_dict(result)
     assert [t["status"] for t in data["tests"]] == ["passed"] + ["failed"] * 4
     assert data["tests"][1]["output"].startswith("failed: Expected: 404")
     assert "not in your submission" in data["output"]
+    assert "max_score" not in data  # not in Gradescope's spec
+    assert data["extra_data"]["warnings"] == ["aggregator: imports gc"]
+    assert "imports gc" not in json.dumps({k: v for k, v in data.items() if k != "extra_data"})
 
 
 def test_junit_counts_and_messages() -> None:
