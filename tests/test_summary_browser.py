@@ -24,9 +24,8 @@ import pytest
 from grader.reports import markdown
 from grader.results import GradeResult, PartResult, TestResult
 
-CHROMIUM = next(
-    (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None
-)
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+CHROMIUM = next((found for name in BROWSERS if (found := shutil.which(name))), None)
 COLUMN = 1012  # px: GitHub's content column
 
 # The relevant rules of GitHub's markdown-body styles (github-markdown-css).
