@@ -373,6 +373,7 @@ apt-get update
 apt-get install -y --no-install-recommends ca-certificates python3-pip
 python3 -m pip install --disable-pip-version-check --quiet 'uv>=0.9,<1'
 python3 -m uv python install 3.11
+rm -rf "$root/venv"
 python3 -m uv venv --python 3.11 "$root/venv"
 python3 -m uv pip install --python "$root/venv/bin/python" -e "$source_dir"
 "$root/venv/bin/python" -c "import grader, sys; print('grader ready on Python', sys.version)"
@@ -387,13 +388,17 @@ set -uo pipefail
 root="${GRADESCOPE_ROOT:-/autograder}"
 source_dir="$root/source"
 python="${GRADESCOPE_PYTHON:-$root/venv/bin/python}"
-if [ ! -x "$python" ] && ! command -v "$python" >/dev/null; then
-  mkdir -p "$root/results"
-  printf '%s\\n' __MISSING__ > "$root/results/results.json"
-  exit 0
-fi
+results="$root/results/results.json"
+mkdir -p "$root/results"
+rm -f "$results"
 export GRADER_ROOT="$source_dir" PYTHONPATH="$source_dir"
-exec "$python" -m grader.gradescope_autograder "$root/submission" "$root/results/results.json"
+"$python" -m grader.gradescope_autograder "$root/submission" "$results"
+status=$?
+if [ ! -s "$results" ]; then  # the grader could not even start: say so, with score 0
+  echo "run_autograder: the grader exited with status $status without writing results"
+  printf '%s\\n' __MISSING__ > "$results"
+fi
+exit 0
 """
 
 
@@ -401,7 +406,8 @@ def _gradescope_run() -> str:
     from grader.reports import gradescope
 
     missing = gradescope.not_graded(
-        "its Python environment is missing (setup.sh failed); tell your instructor"
+        "the grader could not start (its Python environment is broken or setup.sh failed); "
+        "tell your instructor"
     )
     return GRADESCOPE_RUN.replace("__MISSING__", shlex.quote(json.dumps(missing)))
 

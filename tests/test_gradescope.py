@@ -149,6 +149,17 @@ def test_a_missing_python_still_gets_results(archive: Path, tmp_path: Path) -> N
     assert results["score"] == 0 and "setup.sh failed" in results["output"]
 
 
+def test_a_grader_that_cannot_start_still_gets_results(archive: Path, tmp_path: Path) -> None:
+    """Python is there but the grader does not import (a dependency missing, say)."""
+    root = gradescope_root(archive, tmp_path)
+    (root / "source" / "grader" / "gradescope_autograder.py").write_text("import no_such_module\n")
+    done, results = run_autograder(root)
+    assert done.returncode == 0, done.stderr
+    check_spec(results)
+    assert results["score"] == 0 and "could not start" in results["output"]
+    assert "without writing results" in done.stdout
+
+
 def test_the_spec_check_rejects_a_top_level_max_score() -> None:
     """Control: what the results had before (a top-level max_score) fails the check."""
     with pytest.raises(AssertionError):
