@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML  # installed with check-jsonschema (dev extra)
-from test_classroom_reporter import model_reporter
+from test_classroom_reporter import NODE, model_reporter, real_report, run_reporter
 
 from grader.release import graded_test_weights
 from grader.reports import classroom as classroom_report
@@ -333,6 +333,10 @@ def test_grade_step_reports_lost_points_without_failing(
     seen = model_reporter(runners, env)
     assert seen.posted == seen.table_total == report["score"]
     assert seen.posted_max == report["max_score"]
+    if NODE is not None:  # and the real reporter, on the real grade
+        real = real_report(run_reporter(runners, env).stdout)
+        assert real.posted == real.table_total == report["score"]
+        assert real.posted_max == report["max_score"]
     assert (tmp_path / "step_summary").read_text(encoding="utf-8").strip()
 
 
