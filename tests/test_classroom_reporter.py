@@ -184,6 +184,24 @@ def test_each_runner_stays_far_below_the_environment_limit(
     assert len(base64.b64encode(uncapped.encode())) > classroom.ENV_LIMIT
 
 
+def test_a_large_group_gets_shorter_messages() -> None:
+    """64 tests of equal weight in one part: one runner, still within the budget."""
+    result = make_result([("aggregator", 1.0)] * 64, ["error"] * 64, "💥\x01" * 50_000)
+    ((runner, data),) = classroom.runners(result)
+    assert len(data["tests"]) == 64
+    assert len(step_outputs(result)[runner]) <= classroom.RUNNER_BUDGET
+
+
+def test_a_group_whose_totals_would_be_inexact_is_split() -> None:
+    """(31 / 60) * 30 is not 15.5 in floating point: sixty 0.5-point tests become 60 runners."""
+    assert (31 / 60) * 30 != 15.5
+    ids = classroom.runner_ids([("aggregator", 0.5)] * 60)
+    assert len(ids) == 60 and ids[0] == "aggregator0p5ptn1"
+    result = make_result([("aggregator", 0.5)] * 60, random_statuses(60, 1))
+    report = model_reporter(ids, reporter_env(ids, step_outputs(result)))
+    check_consistent(result, report)
+
+
 def test_a_capped_message_keeps_its_start_and_says_it_was_cut() -> None:
     assert classroom.capped("short") == "short"
     long = "Expected: 200\n" + "x" * 5000

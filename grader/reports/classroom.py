@@ -115,12 +115,17 @@ def runners(result: GradeResult) -> list[tuple[str, dict[str, Any]]]:
     for runner, indexes in keyed:
         chosen = [pairs[i] for i in indexes]
         tests = [test for _part, _title, test in chosen]
-        data = _result(
-            result,
-            [_test(title, test) for _part, title, test in chosen],
-            max_score=tidy(sum(test.max_score for test in tests)),
-            full=all(test.status == "passed" for test in tests),
-        )
+        limit = MESSAGE_BYTES
+        while True:  # a large group gets shorter messages: the runner stays in its budget
+            data = _result(
+                result,
+                [_test(title, test, limit) for _part, title, test in chosen],
+                max_score=tidy(sum(test.max_score for test in tests)),
+                full=all(test.status == "passed" for test in tests),
+            )
+            if limit <= len(TRUNCATED) or len(encode(data)) <= RUNNER_BUDGET:
+                break
+            limit //= 2
         found.append((runner, data))
     return found
 
@@ -149,6 +154,8 @@ def capped(message: str, limit: int = MESSAGE_BYTES) -> str:
 
     if size(message) <= limit:
         return message
+    if size(TRUNCATED) > limit:
+        return ""
     low, high = 0, len(message)
     while low < high:  # the longest prefix that fits with the marker
         middle = (low + high + 1) // 2
@@ -159,13 +166,13 @@ def capped(message: str, limit: int = MESSAGE_BYTES) -> str:
     return message[:low] + TRUNCATED
 
 
-def _test(part_title: str, test: TestResult) -> dict[str, Any]:
+def _test(part_title: str, test: TestResult, limit: int = MESSAGE_BYTES) -> dict[str, Any]:
     shown = "" if test.status in ("passed", "failed") else f" ({test.status})"
     return {
         "name": f"{part_title}: {test.name}{shown}",
         "status": _STATUS[test.status],
         "score": number(test.score),
-        "message": capped(test.message),
+        "message": capped(test.message, limit),
         "test_code": "",
         "filename": "",
         "line_no": test.line_no,
