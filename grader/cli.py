@@ -132,7 +132,7 @@ def write_reports(result: GradeResult, args: argparse.Namespace) -> None:
     github_output = os.environ.get("GITHUB_OUTPUT")
     if github_output:
         with open(github_output, "a", encoding="utf-8") as stream:
-            stream.write(classroom.output_line(result))
+            stream.write(classroom.output_lines(result))
 
 
 def _write(path: Path, text: str) -> None:

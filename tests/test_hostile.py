@@ -194,15 +194,19 @@ def test_parts_without_a_case_keep_full_marks(graded: Graded, run: str) -> None:
 
 
 @pytest.mark.slow
-def test_every_report_shows_the_warnings(graded: Graded) -> None:
+def test_the_warnings_reach_the_instructor_and_no_student(graded: Graded) -> None:
+    """Instructor-only: the JSON, the terminal, JUnit and Gradescope's hidden extra_data;
+    never the student-facing job summary, Classroom results or Gradescope output."""
     result = graded.runs["forgery"]
     assert result.warnings
     first = result.warnings[0]
     assert json_report.to_dict(result)["warnings"] == result.warnings
-    assert classroom.to_dict(result)["warnings"] == result.warnings
-    assert first in gradescope.to_dict(result)["output"]
+    assert "warnings" not in classroom.to_dict(result)
+    assert first not in classroom.render(result)
+    assert gradescope.to_dict(result)["extra_data"]["warnings"] == result.warnings
+    assert first not in gradescope.to_dict(result)["output"]
     assert first.split(": ", 1)[1] in junit.render(result).replace("&quot;", '"')
-    assert first in markdown.render(result)
+    assert first not in markdown.render(result)
     assert "Integrity warnings" in terminal.render(result, width=400)
 
 

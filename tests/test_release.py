@@ -23,10 +23,15 @@ from grader.mutants import materialize
 from grader.release import (
     AUTOGRADER_DIR,
     BUNDLE_DIR,
+    GRADESCOPE_DIR,
+    RUNNERS_MARK,
     STUDENT_DIR,
+    graded_test_weights,
     hidden_test_names,
     release,
+    student_workflow,
 )
+from grader.reports import classroom
 from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,8 +147,13 @@ def test_student_template_layout(student: Path) -> None:
             assert shipped.read_bytes() == public.read_bytes()
     for name in ("INSTRUCTIONS.md", "INSTRUCTIONS.zh-TW.md"):
         assert (student / name).read_bytes() == (ROOT / name).read_bytes()
-    workflow = ROOT / ".github" / "classroom" / "classroom.yml"
-    assert (student / ".github/workflows/classroom.yml").read_bytes() == workflow.read_bytes()
+    source = (ROOT / ".github" / "classroom" / "classroom.yml").read_text(encoding="utf-8")
+    released = (student / ".github/workflows/classroom.yml").read_text(encoding="utf-8")
+    runners = classroom.runner_ids(graded_test_weights(RUBRIC))
+    assert released == student_workflow(source, runners)
+    # Only the two marked lines differ: every other line of the source is there, in order.
+    kept = [line for line in source.splitlines() if not line.endswith(RUNNERS_MARK)]
+    assert [line for line in released.splitlines() if line in kept] == kept
     assert os.access(student / "manage.py", os.X_OK) == os.access(
         RUBRIC.starter / "manage.py", os.X_OK
     )
@@ -275,7 +285,7 @@ def test_autograder_bundle_layout(autograder: Path) -> None:
 def test_release_is_deterministic(out: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     release(again, rubric=RUBRIC)
-    for name in (STUDENT_DIR, AUTOGRADER_DIR):
+    for name in (STUDENT_DIR, AUTOGRADER_DIR, GRADESCOPE_DIR):
         assert snapshot(out / name) == snapshot(again / name), name
 
 

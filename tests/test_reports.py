@@ -6,8 +6,10 @@ import base64
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+import xmlschema
 
 from grader.reports import classroom, gradescope, json_report, junit, markdown, terminal
 from grader.results import GradeResult, PartResult, TestResult
@@ -65,14 +67,30 @@ def scores_in_every_format(result: GradeResult) -> dict[str, tuple[float, float]
         sum(t["score"] for p in data["parts"] for t in p["tests"]),
         sum(t["max_score"] for p in data["parts"] for t in p["tests"]),
     )
-    decoded = json.loads(base64.b64decode(classroom.output_line(result).removeprefix("result=")))
+    decoded = json.loads(base64.b64decode(classroom.encoded(result)))
     found["classroom"] = (sum(t["score"] for t in decoded["tests"]), decoded["max_score"])
     scope = gradescope.to_dict(result)
     found["gradescope"] = (scope["score"], sum(t["max_score"] for t in scope["tests"]))
-    found["gradescope tests"] = (sum(t["score"] for t in scope["tests"]), scope["max_score"])
+    found["gradescope tests"] = (
+        sum(t["score"] for t in scope["tests"]),
+        sum(t["max_score"] for t in scope["tests"]),
+    )
     root = ET.fromstring(junit.render(result).split("\n", 1)[1])
-    props = {p.get("name"): float(p.get("value") or 0) for p in root.find("properties") or []}
-    found["junit"] = (props["score"], props["max_score"])
+    suites = [
+        {p.get("name"): p.get("value") for p in suite.iter("property")}
+        for suite in root.iter("testsuite")
+    ]
+    found["junit"] = (
+        sum(float(s["score"] or 0) for s in suites),
+        sum(float(s["max_score"] or 0) for s in suites),
+    )
+    per_test = [
+        v.split("/") for s in suites for k, v in s.items() if k and v and k.startswith("points ")
+    ]
+    found["junit tests"] = (
+        sum(float(earned) for earned, _ in per_test),
+        sum(float(possible) for _, possible in per_test),
+    )
     heading = re.search(r"^## .*: ([\d.]+) / ([\d.]+) points$", markdown.render(result), re.M)
     assert heading is not None
     found["markdown"] = (float(heading.group(1)), float(heading.group(2)))
@@ -101,13 +119,21 @@ def test_json_report_follows_the_contract() -> None:
 
 
 def test_classroom_result_matches_the_reporters_shape() -> None:
-    line = classroom.output_line(sample())
-    assert line.startswith("result=") and line.endswith("\n") and "\n" not in line[:-1]
-    data = json.loads(base64.b64decode(line.removeprefix("result=")))
+    lines = classroom.output_lines(sample()).splitlines()
+    outputs = dict(line.split("=", 1) for line in lines)
+    assert outputs["runners"] == "aggregator5pt,aggregator2p5pt,middleware1pt,middleware1p5pt"
+    data = json.loads(base64.b64decode(outputs["result"]))
     assert data["version"] == 1
     assert data["status"] == "fail"
+    # Every lost test is "fail": the reporter prints an "error" without the test's name.
     statuses = [t["status"] for t in data["tests"]]
-    assert statuses == ["pass", "fail", "error", "error", "fail"]
+    assert statuses == ["pass", "fail", "fail", "fail", "fail"]
+    assert [t["name"].rsplit(" ", 1)[-1] for t in data["tests"][2:]] == [
+        "(error)", "(timeout)", "(skipped)"
+    ]
+    assert "warnings" not in data  # instructor-only
+    runner = json.loads(base64.b64decode(outputs["middleware1p5pt"]))
+    assert runner["max_score"] == 3 and len(runner["tests"]) == 2
     first = data["tests"][0]
     assert set(first) == {
         "name",
@@ -138,31 +164,57 @@ def test_classroom_overall_status(problems: list[str], full: bool, status: str) 
 
 
 def test_gradescope_statuses_and_output() -> None:
-    data = gradescope.to_dict(sample())
+    result = sample()
+    result.parts[0].warnings = ["imports gc"]
+    data = gradescope.to_dict(result)
     assert [t["status"] for t in data["tests"]] == ["passed"] + ["failed"] * 4
     assert data["tests"][1]["output"].startswith("failed: Expected: 404")
     assert "not in your submission" in data["output"]
+    assert "max_score" not in data  # not in Gradescope's spec
+    assert data["extra_data"]["warnings"] == ["aggregator: imports gc"]
+    assert "imports gc" not in json.dumps({k: v for k, v in data.items() if k != "extra_data"})
 
 
 def test_junit_counts_and_messages() -> None:
     root = ET.fromstring(junit.render(sample()).split("\n", 1)[1])
-    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
-        "5",
-        "1",
-        "2",
-        "1",
-    )
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("5", "1", "2")
     suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == ["aggregator", "middleware", "daily_stats"]
+    # Rubric order, even for readers that sort suites by name.
+    names = [s.get("name") for s in suites]
+    assert names == ["1. aggregator", "2. middleware", "3. daily_stats"] == sorted(names)
     failure = suites[0].findall("testcase")[1].find("failure")
-    assert failure is not None and failure.get("message") == "Expected: 404"
-    assert failure.text is not None and "Hint: look at" in failure.text
+    assert failure is not None and failure.text is not None
+    # The whole message, in the attribute too (all some readers show).
+    assert failure.get("message") == sample().parts[0].tests[1].message
+    assert "Hint: look at" in (failure.get("message") or "") and "Hint: look at" in failure.text
+    points = {p.get("name"): p.get("value") for p in suites[1].iter("property")}
+    assert points["points hidden/test_middleware.py::test_b"] == "0/1.5"
+    assert (points["score"], points["max_score"]) == ("0", "4")
+
+
+JUNIT_XSD = Path(__file__).resolve().parent / "vendor" / "junit" / "junit-10.xsd"
+
+
+def test_junit_is_valid_against_the_jenkins_schema() -> None:
+    schema = xmlschema.XMLSchema(JUNIT_XSD)
+    result = sample()
+    result.parts[1].warnings = ["reads the grader's files"]
+    schema.validate(junit.render(result))
+
+
+def test_the_schema_rejects_what_the_old_junit_had() -> None:
+    """Control: a ``skipped`` attribute on ``<testsuites>`` and properties under a testcase."""
+    schema = xmlschema.XMLSchema(JUNIT_XSD)
+    text = junit.render(sample())
+    assert not schema.is_valid(text.replace("<testsuites ", '<testsuites skipped="1" ', 1))
+    case_props = '<testcase name="x"><properties><property name="a" value="1"/></properties>'
+    assert not schema.is_valid(text.replace('<testcase ', case_props + '</testcase><testcase ', 1))
 
 
 def test_markdown_escapes_tables_and_fences() -> None:
     text = markdown.render(sample())
     assert "| Multi-API aggregator | 5 / 7.5 | 1 / 2 |" in text
-    assert "'''users'''" in text  # a fence inside a message cannot close ours
+    assert "\\`\\`\\`users\\`\\`\\`" in text  # backticks in a message stay text
     assert "not graded" in text
 
 

@@ -20,12 +20,26 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML  # installed with check-jsonschema (dev extra)
+from test_classroom_reporter import NODE, model_reporter, real_report, run_reporter
+
+from grader.release import graded_test_weights
+from grader.reports import classroom as classroom_report
+from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASSROOM = ROOT / ".github" / "classroom" / "classroom.yml"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 WORKFLOWS = (CLASSROOM, CI)
-REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+REPORTER = "classroom-resources/autograding-grading-reporter@"
+# The first major of each action that runs on node24 (read from each action.yml at its tags);
+# the reporter has only v1 (node20), which GitHub runs on node24.
+NODE24_MAJORS = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/upload-artifact": 6,
+    "astral-sh/setup-uv": 7,
+    "classroom-resources/autograding-grading-reporter": 1,
+}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -114,10 +128,31 @@ def test_classroom_triggers_and_permissions(classroom: dict[str, Any]) -> None:
     triggers = classroom["on"]
     assert "push" in triggers and "workflow_dispatch" in triggers
     assert "pull_request_target" not in triggers, "would run with secrets on foreign code"
-    permissions = classroom["permissions"]
-    assert permissions.get("checks") == "write", "the reporter writes the check run"
-    assert permissions.get("contents") == "read"
-    assert all(v in ("read", "none") for k, v in permissions.items() if k != "checks")
+    assert classroom["permissions"] == {}, "nothing by default; the job asks for what it needs"
+    # The reporter (v1) posts the points as an annotation: it needs no checks: write.
+    assert only_job(classroom)["permissions"] == {"contents": "read"}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_permission_says_why(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    granted = re.findall(r"^(\s*)(contents|checks|actions|[a-z-]+): (read|write)(.*)$", text, re.M)
+    assert granted, "no permission found"
+    for indent, name, _level, rest in granted:
+        comment = rest.strip() or ""
+        preceding = text.split(f"{indent}{name}: ")[0].rstrip().splitlines()[-1].strip()
+        assert comment.startswith("#") or preceding.startswith("#"), f"{name}: say why"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_by_sha_on_a_node24_major(path: Path) -> None:
+    uses = re.findall(r"uses: ([^@\s]+)@(\S+)(.*)$", path.read_text(encoding="utf-8"), re.M)
+    assert uses
+    for action, ref, comment in uses:
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action}@{ref} is not a commit SHA"
+        version = re.fullmatch(r"\s+# v(\d+)(\.\d+)*", comment)
+        assert version, f"{action}: no version comment"
+        assert int(version.group(1)) >= NODE24_MAJORS[action], f"{action} v{version.group(1)}"
 
 
 def test_classroom_has_timeouts(classroom: dict[str, Any]) -> None:
@@ -146,10 +181,14 @@ def test_autograder_comes_from_a_private_repository(classroom: dict[str, Any]) -
     assert theirs["path"] and ours["path"]
 
 
-def test_python_311_with_pip_cache(classroom: dict[str, Any]) -> None:
-    (setup,) = steps_using(only_job(classroom), "actions/setup-python@")
+def test_python_311_and_uv_with_its_cache(classroom: dict[str, Any]) -> None:
+    job = only_job(classroom)
+    (setup,) = steps_using(job, "actions/setup-python@")
     assert str(setup["with"]["python-version"]) == "3.11"
-    assert setup["with"]["cache"] == "pip"
+    (uv,) = steps_using(job, "astral-sh/setup-uv@")
+    assert uv["with"]["enable-cache"] is True
+    # The cache key comes from the autograder's dependencies, not from the student's files.
+    assert uv["with"]["cache-dependency-glob"] == "autograder/pyproject.toml"
 
 
 def test_the_grader_comes_from_the_bundle_not_the_submission(classroom: dict[str, Any]) -> None:
@@ -182,13 +221,13 @@ def test_reporter_reads_the_grade_step(classroom: dict[str, Any]) -> None:
     job = only_job(classroom)
     (reporter,) = steps_using(job, REPORTER)
     runners = [r.strip() for r in reporter["with"]["runners"].split(",")]
-    assert runners == ["grade"]
+    assert runners == ["grade"]  # `grader release` fills in the runners (test_release.py)
     for runner in runners:
         step_by_id(job, runner)  # a real step
         variable = f"{runner.upper()}_RESULTS"
         assert reporter["env"][variable] == f"${{{{ steps.{runner}.outputs.result }}}}"
     assert "cancelled()" in str(reporter.get("if", "")), "report even when points were lost"
-    order = [s.get("id") or s.get("uses") for s in job["steps"]]
+    order = [s.get("id") or str(s.get("uses")).split("@")[0] + "@" for s in job["steps"]]
     assert order.index("grade") < order.index(REPORTER)
 
 
@@ -219,6 +258,8 @@ def test_steps_run_in_order(classroom: dict[str, Any]) -> None:
             kinds.append("checkout")
         elif uses.startswith("actions/setup-python@"):
             kinds.append("python")
+        elif uses.startswith("astral-sh/setup-uv@"):
+            kinds.append("uv")
         elif "pip install" in run:
             kinds.append("install")
         elif step.get("id") == "grade":
@@ -227,7 +268,9 @@ def test_steps_run_in_order(classroom: dict[str, Any]) -> None:
             kinds.append("report")
         elif uses.startswith("actions/upload-artifact@"):
             kinds.append("upload")
-    assert kinds == ["checkout", "checkout", "python", "install", "grade", "report", "upload"]
+    assert kinds == [
+        "checkout", "checkout", "python", "uv", "install", "grade", "report", "upload"
+    ]
 
 
 # ---------------------------------------------------------------------------- ci.yml
@@ -289,6 +332,17 @@ def test_grade_step_reports_lost_points_without_failing(
     assert result["max_score"] == report["max_score"] > 0
     assert sum(test["score"] for test in result["tests"]) == report["score"]
     assert result["status"] in ("fail", "error")
+    # The runners the released workflow hands to the reporter, read as the reporter reads them.
+    runners = classroom_report.runner_ids(graded_test_weights(load_rubric(ROOT)))
+    assert outputs["runners"].split(",") == runners
+    env = {f"{r.upper()}_RESULTS": outputs[r] for r in runners}
+    seen = model_reporter(runners, env)
+    assert seen.posted == seen.table_total == report["score"]
+    assert seen.posted_max == report["max_score"]
+    if NODE is not None:  # and the real reporter, on the real grade
+        real = real_report(run_reporter(runners, env).stdout)
+        assert real.posted == real.table_total == report["score"]
+        assert real.posted_max == report["max_score"]
     assert (tmp_path / "step_summary").read_text(encoding="utf-8").strip()
 
 
