@@ -291,9 +291,12 @@ def run_batch(
     rubric: Rubric | None = None,
     force: bool = False,
     console: Console | None = None,
+    similarity: bool = False,
 ) -> BatchSummary:
-    """Grade every submission folder of ``directory``; write the CSV, feedback and state."""
+    """Grade every submission folder of ``directory``; write the CSV, feedback and state,
+    then ``report.html`` beside the CSV (and, with ``similarity``, ``similarity.csv``)."""
     from grader.reports import markdown
+    from grader.roster import records
 
     rubric = rubric or load_rubric()
     if suite not in SUITES:
@@ -317,7 +320,8 @@ def run_batch(
         entry = state.get(submission.name) or {}
         kept = _row_from_state(entry) if entry.get("key") == key else None
         feedback = feedback_dir / _feedback_name(submission.name)
-        if kept is not None and feedback.is_file():
+        kept_result = records.result_file(records.results_dir(csv_path), submission.name)
+        if kept is not None and feedback.is_file() and kept_result.is_file():
             rows[submission.name] = kept
             summary.skipped.append(submission.name)
         else:
@@ -339,7 +343,8 @@ def run_batch(
         task = progress.add_task("", total=len(to_grade))
         futures: dict[Future[tuple[Row, str, bool]], tuple[Path, str]] = {
             pool.submit(
-                _grade_one, submission, rubric, suite, processes, markdown.render
+                _grade_one, submission, rubric, suite, processes,
+                records.recorder(records.results_dir(csv_path), markdown.render),
             ): (submission, key)
             for submission, key in to_grade
         }
@@ -363,6 +368,10 @@ def run_batch(
     summary.rows = sorted(rows.values(), key=lambda r: r.submission)
     summary.graded.sort()
     summary.errors = [row.submission for row in summary.rows if row.status == ERROR]
+    from grader.roster.report import after_batch
+
+    after_batch(directory, csv_path, summary.rows, rubric, feedback_dir=feedback_dir,
+                similarity=similarity, console=console)
     return summary
 
 
@@ -397,6 +406,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--suite", choices=SUITES, default="all", help="default: all")
     parser.add_argument("--force", action="store_true", help="ignore the state: regrade all")
+    parser.add_argument(
+        "--similarity", action="store_true",
+        help="also look for pairs of submissions alike (and like the reference solution): "
+        "in report.html and similarity.csv beside the CSV",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -409,6 +423,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs or default_batch_jobs(),
         suite=args.suite,
         force=args.force,
+        similarity=args.similarity,
     )
     print(
         f"{len(summary.rows)} submissions: {len(summary.graded)} graded now, "
