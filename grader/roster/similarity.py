@@ -141,8 +141,12 @@ def documents(submissions: Iterable[Path], rubric: Rubric) -> list[Document]:
 
 
 def boilerplate_texts(rubric: Rubric) -> list[str]:
-    """The starter's stubs of every answer file and the Python quoted in INSTRUCTIONS*.md."""
-    texts = []
+    """The starter's stubs of every answer file and the Python quoted in INSTRUCTIONS*.md.
+
+    The stubs come one by one and also joined as in a document, so that the seams
+    between two untouched stubs are boilerplate too.
+    """
+    texts = [document("starter", rubric.starter, rubric).text]
     for part in rubric.parts:
         for file in part.files:
             stub = rubric.starter / file
