@@ -17,6 +17,7 @@ from typing import Any
 
 from grader.mutants import materialize
 from grader.roster.records import Submission
+from grader.roster.stats import PartInfo, RosterStats, compute
 from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,3 +168,38 @@ def submission(name: str, data: Mapping[str, Any] | None, *, status: str = "grad
 def all_passed(name: str, **kwargs: Any) -> Submission:
     return submission(name, result(name, {p.id: ["passed", "passed"] for p in RUBRIC.parts},
                                    **kwargs))
+
+
+PARTS = [PartInfo(p.id, p.title, p.points) for p in RUBRIC.parts]
+HOSTILE_NAME = '<script>alert("name")</script>'
+HOSTILE_MESSAGE = '<img src=x onerror=alert(1)> expected 200, got 500'
+
+
+def mixed_stats() -> RosterStats:
+    """Ten submissions with known figures (see the assertions)."""
+    everything_lost = {p.id: ["failed", "failed"] for p in RUBRIC.parts}
+    half = {p.id: ["passed", "failed"] for p in RUBRIC.parts}
+    aggregator_test = PART_TESTS["aggregator"][1]
+    subs = [all_passed(f"full_{i}") for i in range(4)]
+    subs += [
+        submission(f"half_{i}", result(f"half_{i}", half,
+                                       messages={aggregator_test: HOSTILE_MESSAGE}))
+        for i in range(3)
+    ]
+    subs.append(submission("zero", result("zero", everything_lost)))
+    timeouts = dict(half, aggregator=["timeout", "timeout"])
+    subs.append(submission(HOSTILE_NAME, result(
+        HOSTILE_NAME, timeouts,
+        messages=dict.fromkeys(PART_TESTS["aggregator"], "Your code did not finish"),
+        warnings={"middleware": ["homework/middleware.py:3: imports ctypes"]},
+    )))
+    crashed = dict(half, orm_threadpool=["error", "error"])
+    subs.append(submission("crashed", result(
+        "crashed", crashed,
+        messages=dict.fromkeys(PART_TESTS["orm_threadpool"],
+                               "The test process was killed by SIGSEGV before this test "
+                               "finished."),
+        extra={"unsandboxed": True},
+    )))
+    subs.append(submission("empty", None, status="error", reason="no answer file in empty"))
+    return compute(RUBRIC.title, PARTS, sorted(subs, key=lambda s: s.name))

@@ -11,55 +11,24 @@ import re
 from pathlib import Path
 
 import pytest
-
-from grader.roster import html
-from grader.roster.report import run_similarity, similarity_csv
-from grader.roster.similarity import REFERENCE, SimilarityResult
-from grader.roster.stats import PartInfo, RosterStats, compute, is_unsandboxed
 from roster_roster import (
+    HOSTILE_MESSAGE,
+    HOSTILE_NAME,
     NEAR_COPIES,
     PART_TESTS,
+    PARTS,
     REFERENCE_COPIES,
     RUBRIC,
     all_passed,
     mixed_roster,
-    result,
+    mixed_stats,
     submission,
 )
 
-PARTS = [PartInfo(p.id, p.title, p.points) for p in RUBRIC.parts]
-HOSTILE_NAME = '<script>alert("name")</script>'
-HOSTILE_MESSAGE = '<img src=x onerror=alert(1)> expected 200, got 500'
-
-
-def mixed_stats() -> RosterStats:
-    """Ten submissions with known figures (see the assertions)."""
-    everything_lost = {p.id: ["failed", "failed"] for p in RUBRIC.parts}
-    half = {p.id: ["passed", "failed"] for p in RUBRIC.parts}
-    aggregator_test = PART_TESTS["aggregator"][1]
-    subs = [all_passed(f"full_{i}") for i in range(4)]
-    subs += [
-        submission(f"half_{i}", result(f"half_{i}", half,
-                                       messages={aggregator_test: HOSTILE_MESSAGE}))
-        for i in range(3)
-    ]
-    subs.append(submission("zero", result("zero", everything_lost)))
-    timeouts = dict(half, aggregator=["timeout", "timeout"])
-    subs.append(submission(HOSTILE_NAME, result(
-        HOSTILE_NAME, timeouts,
-        messages=dict.fromkeys(PART_TESTS["aggregator"], "Your code did not finish"),
-        warnings={"middleware": ["homework/middleware.py:3: imports ctypes"]},
-    )))
-    crashed = dict(half, orm_threadpool=["error", "error"])
-    subs.append(submission("crashed", result(
-        "crashed", crashed,
-        messages=dict.fromkeys(PART_TESTS["orm_threadpool"],
-                               "The test process was killed by SIGSEGV before this test "
-                               "finished."),
-        extra={"unsandboxed": True},
-    )))
-    subs.append(submission("empty", None, status="error", reason="no answer file in empty"))
-    return compute(RUBRIC.title, PARTS, sorted(subs, key=lambda s: s.name))
+from grader.roster import html
+from grader.roster.report import run_similarity, similarity_csv
+from grader.roster.similarity import REFERENCE, SimilarityResult
+from grader.roster.stats import compute, is_unsandboxed
 
 
 def test_distributions_hold_every_graded_score() -> None:
