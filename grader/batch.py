@@ -321,7 +321,11 @@ def run_batch(
         kept = _row_from_state(entry) if entry.get("key") == key else None
         feedback = feedback_dir / _feedback_name(submission.name)
         kept_result = records.result_file(records.results_dir(csv_path), submission.name)
-        if kept is not None and feedback.is_file() and kept_result.is_file():
+        if (
+            kept is not None
+            and feedback.is_file()
+            and (kept.status == ERROR or kept_result.is_file())
+        ):
             rows[submission.name] = kept
             summary.skipped.append(submission.name)
         else:

@@ -32,7 +32,7 @@ ORIGINAL = ("alt_manual_405", "alt_taskgroup", "alt_thread_pool", "alt_date_look
 # What the second near-copy renames (whole words, in every answer file).
 RENAMES = {
     "get_json": "fetch_payload", "user_task": "who_job", "posts_task": "writing_job",
-    "todos_task": "chores_job", "result": "answer", "response": "reply", "base": "root_url",
+    "todos_task": "chores_job", "response": "reply", "base": "root_url",
     "queryset": "rows", "items": "entries", "start": "began", "raw_done": "done_text",
 }
 
