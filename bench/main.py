@@ -75,6 +75,12 @@ def run_bench(args: argparse.Namespace, console: Console) -> int:
         grading = run_grading(config, submission, log)
         results["grading"] = grading
         targets += grading_targets(grading, judged=judged)
+        from bench.roster import RosterConfig, roster_targets, run_roster
+
+        roster = run_roster(RosterConfig.quick() if args.quick else RosterConfig(), log)
+        grading["roster"] = roster
+        grading["rows"].append(roster["row"])
+        targets += roster_targets(roster, judged=judged)
 
     results["targets"] = [t.to_dict() for t in targets]
     out = Console(width=None if Console().is_terminal else 130)

@@ -22,6 +22,7 @@ __all__ = ["PAIRS_SHOWN", "marked", "render"]
 
 TEMPLATE = "report.html.j2"  # beside this module
 PAIRS_SHOWN = 40  # side-by-side views in the page (every pair is in the CSV)
+PAIRS_LISTED = 300  # rows of the pairs table
 
 DISCLAIMER = (
     "Similarity is evidence to read, not a verdict. Two submissions can be alike for "
@@ -104,6 +105,7 @@ def render(stats: RosterStats, similarity: SimilarityResult | None = None) -> st
         pair_index=pair_index,
         shown=shown,
         shown_ids={view.index for view in shown},
+        pairs_listed=PAIRS_LISTED,
         flag_kinds=flag_kinds,
         reference=REFERENCE,
     )
