@@ -8,9 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from roster_roster import (
     HOSTILE_MESSAGE,
     HOSTILE_NAME,
@@ -182,3 +184,41 @@ def test_report_files_are_written_beside_the_gradebook(tmp_path: Path) -> None:
 
     assert report_path(tmp_path / "grades" / "gradebook.csv") == (
         tmp_path / "grades" / "report.html")
+
+
+def test_the_progress_bar_covers_the_whole_similarity_pass(tmp_path: Path) -> None:
+    from roster_roster import near_copy, original, reference_copy, starter
+
+    roster = tmp_path / "roster"
+    reference_copy(roster / "copied")
+    original(roster / "alice")
+    near_copy(roster / "alice", roster / "bob")
+    starter(roster / "untouched")
+    (roster / "nothing").mkdir()  # no answer file: compared with nothing
+    seen: list[int] = []
+    steps: list[int] = []
+
+    def start(total: int) -> Callable[[], None]:
+        steps.append(total)
+        return lambda: seen.append(1)
+
+    run_similarity(sorted(roster.iterdir()), RUBRIC, progress=start)
+    assert steps == [len(seen)] and len(seen) == 2 * 4
+
+
+def test_without_the_report_extra_the_batch_says_so_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from grader.roster import report
+
+    def missing(*_args: object, **_kwargs: object) -> None:
+        raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+
+    monkeypatch.setattr(report, "write_report", missing)
+    out = io.StringIO()
+    written = report.after_batch(tmp_path, tmp_path / "gradebook.csv", [], RUBRIC,
+                                 feedback_dir=tmp_path, similarity=False,
+                                 console=Console(file=out, width=200))
+    assert written is None
+    assert "report.html not written: matplotlib is missing" in out.getvalue()
+    assert "pip install -e '.[report]'" in out.getvalue()

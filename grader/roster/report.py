@@ -57,13 +57,12 @@ def run_similarity(
 ) -> SimilarityResult:
     """Compare the submissions' answer files with each other and with the reference.
 
-    ``progress(total)`` returns the function called after each submission.
+    ``progress(steps)`` returns the function called after each step (see ``find_pairs``).
     """
     from grader.roster.similarity import boilerplate_texts, documents, find_pairs
 
     docs = documents(submissions, rubric)
-    advance = progress(len(submissions)) if progress is not None else None
-    return find_pairs(docs, boilerplate_texts(rubric), advance=advance)
+    return find_pairs(docs, boilerplate_texts(rubric), progress=progress)
 
 
 def similarity_csv(result: SimilarityResult) -> str:

@@ -216,9 +216,12 @@ def find_pairs(
     docs: Sequence[Document],
     boilerplate: Sequence[str],
     *,
-    advance: Callable[[], None] | None = None,
+    progress: Callable[[int], Callable[[], None]] | None = None,
 ) -> SimilarityResult:
-    """Compare every document with every other; ``advance`` is called once per document.
+    """Compare every document with every other.
+
+    ``progress(steps)`` is called once, before any work; the function it returns is
+    called after each step: each document fingerprinted, then compared.
 
     copydetect's detailed comparison (which finds the matching regions) costs a few
     milliseconds; it runs only on candidate pairs, those whose fingerprint sets
@@ -229,7 +232,11 @@ def find_pairs(
     base = _hashes(boilerplate)
     reference = next((doc for doc in docs if doc.name == REFERENCE), None)
     students = [doc for doc in docs if doc.name != REFERENCE and doc.text.strip()]
-    own = [_fingerprint(doc.text, base, window) for doc in students]  # the costly step
+    advance = progress(2 * len(students)) if progress is not None else _nothing
+    own = []
+    for doc in students:
+        own.append(_fingerprint(doc.text, base, window))  # the costly step
+        advance()
     candidates: list[tuple[float, Document, Document, Any, Any]] = []
     if reference is not None:
         ref_print = _fingerprint(reference.text, base, window)
@@ -247,8 +254,7 @@ def find_pairs(
             rough = _rough(mine, prints[j].hashes)
             if rough >= THRESHOLD / 2:
                 candidates.append((rough, doc, students[j], prints[i], prints[j]))
-        if advance is not None:
-            advance()
+        advance()
     candidates.sort(key=lambda c: -c[0])
     pairs: list[Pair] = []
     done: dict[tuple[str, str], Pair | None] = {}
@@ -269,6 +275,10 @@ def find_pairs(
         candidates=len(candidates),
         detailed=min(len(candidates), MAX_DETAILED),
     )
+
+
+def _nothing() -> None:
+    """No progress to show."""
 
 
 def _rough(a: set[int], b: set[int]) -> float:
