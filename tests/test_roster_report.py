@@ -124,9 +124,26 @@ def test_rendering_is_deterministic() -> None:
 
 
 @pytest.fixture(scope="module")
-def similarity(tmp_path_factory: pytest.TempPathFactory) -> SimilarityResult:
-    roster = mixed_roster(tmp_path_factory.mktemp("similarity"))
-    return run_similarity(sorted(roster.iterdir()), RUBRIC)
+def folders(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return sorted(mixed_roster(tmp_path_factory.mktemp("similarity")).iterdir())
+
+
+@pytest.fixture(scope="module")
+def similarity(folders: list[Path]) -> SimilarityResult:
+    return run_similarity(folders, RUBRIC)
+
+
+def test_the_rough_filter_loses_no_pair(
+    folders: list[Path], similarity: SimilarityResult, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every pair compared in detail finds exactly the pairs the filtered pass found."""
+    from grader.roster import similarity as module
+
+    monkeypatch.setattr(module, "_rough", lambda _a, _b: 1.0)
+    everything = run_similarity(folders, RUBRIC)
+    assert everything.detailed > similarity.detailed
+    assert [(p.a, p.b, p.share_a, p.share_b) for p in everything.pairs] == [
+        (p.a, p.b, p.share_a, p.share_b) for p in similarity.pairs]
 
 
 def test_the_near_copies_are_the_top_pair(similarity: SimilarityResult) -> None:

@@ -226,7 +226,9 @@ def find_pairs(
     copydetect's detailed comparison (which finds the matching regions) costs a few
     milliseconds; it runs only on candidate pairs, those whose fingerprint sets
     overlap enough to possibly pass the threshold, strongest first and at most
-    ``MAX_DETAILED`` of them, and once per distinct pair of texts.
+    ``MAX_DETAILED`` of them, and once per distinct pair of texts. The rough measure
+    (the share of the smaller fingerprint set found in the other) only has to keep
+    every pair that could pass: half the threshold leaves a wide margin.
     """
     window = GUARANTEE_THRESHOLD - NOISE_THRESHOLD + 1
     base = _hashes(boilerplate)
@@ -242,7 +244,8 @@ def find_pairs(
         ref_print = _fingerprint(reference.text, base, window)
         for doc, mine in zip(students, own, strict=True):
             rough = _rough(mine.hashes, ref_print.hashes)
-            candidates.append((rough, doc, reference, mine, ref_print))
+            if rough >= THRESHOLD / 2:
+                candidates.append((rough, doc, reference, mine, ref_print))
         # Between students: the reference is boilerplate too.
         ref_all = set(_hashes([reference.text]).tolist())
         prints = [_without(mine, ref_all) for mine in own]
@@ -257,9 +260,9 @@ def find_pairs(
         advance()
     candidates.sort(key=lambda c: -c[0])
     pairs: list[Pair] = []
-    done: dict[tuple[str, str], Pair | None] = {}
+    done: dict[tuple[str, str, bool], Pair | None] = {}  # with the reference or not
     for _, a, b, fa, fb in candidates[:MAX_DETAILED]:
-        key = (a.text, b.text)
+        key = (a.text, b.text, b is reference)
         if key not in done:
             done[key] = _pair(a, b, fa, fb)
         found = done[key]
