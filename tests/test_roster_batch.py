@@ -40,8 +40,11 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, BatchSu
     near_copy(roster / "alice", roster / "bob")
     (roster / "empty").mkdir()
     gradebook = base / "grades" / "gradebook.csv"
+    console = io.StringIO()
     summary = run_batch(roster, gradebook, jobs=4, suite=SUITE, rubric=RUBRIC,
-                        console=Console(file=io.StringIO()), similarity=True)
+                        console=Console(file=console, width=300), similarity=True)
+    assert f"report: {gradebook.parent / 'report.html'}" in console.getvalue()
+    assert "similarity" in console.getvalue()  # its progress bar
     return roster, gradebook, summary
 
 

@@ -239,3 +239,19 @@ def test_without_the_report_extra_the_batch_says_so_and_goes_on(
     assert written is None
     assert "report.html not written: matplotlib is missing" in out.getvalue()
     assert "pip install -e '.[report]'" in out.getvalue()
+
+
+def test_a_report_failure_is_one_line_not_a_failed_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from grader.roster import report
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(report, "write_report", broken)
+    out = io.StringIO()
+    assert report.after_batch(tmp_path, tmp_path / "gradebook.csv", [], RUBRIC,
+                              feedback_dir=tmp_path, similarity=False,
+                              console=Console(file=out, width=200)) is None
+    assert out.getvalue().strip() == "report.html not written: RuntimeError: boom"

@@ -119,8 +119,9 @@ def after_batch(
     console: Console,
 ) -> ReportFiles | None:
     """What ``grader batch`` runs once every submission is graded: similarity (when asked,
-    with a progress bar) and the report. Never fails the batch: a problem is one line on
-    the console and no report (the gradebook is already written)."""
+    with a progress bar) and the report, then one line naming what was written. Never
+    fails the batch: a problem is one line on the console and no report (the gradebook
+    is already written)."""
     try:
         found = None
         if similarity:
@@ -139,15 +140,19 @@ def after_batch(
                     return lambda: progress.update(task, advance=1)
 
                 found = run_similarity(graded, rubric, progress=start)
-        return write_report(
-            csv_path, rows, rubric, feedback_dir=feedback_dir, similarity=found
-        )
+        files = write_report(csv_path, rows, rubric, feedback_dir=feedback_dir, similarity=found)
     except ImportError as exc:
         console.print(
             f"report.html not written: {exc.name or exc} is missing; install the report "
             "extra (pip install -e '.[report]')",
             markup=False,
         )
-    except OSError as exc:
-        console.print(f"report.html not written: {exc}", markup=False)
-    return None
+        return None
+    except Exception as exc:  # the gradebook is written: a report problem must not hide it
+        console.print(f"report.html not written: {type(exc).__name__}: {exc}", markup=False)
+        return None
+    written = f"report: {files.html}"
+    if files.similarity_csv is not None and found is not None:
+        written += f"; {len(found.pairs)} similar pair(s): {files.similarity_csv}"
+    console.print(written, markup=False, highlight=False)
+    return files
