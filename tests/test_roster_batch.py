@@ -69,6 +69,8 @@ def test_the_report_shows_what_was_graded(batch: tuple[Path, Path, BatchSummary]
                     loaded)
     graded = [row for row in rows.values() if row["status"] == "graded"]
     assert sorted(stats.total.values) == sorted(float(row["total"]) for row in graded)
+    for dist in stats.by_part:
+        assert sorted(dist.values) == sorted(float(row[dist.key]) for row in graded), dist.key
     flags = {flag.name: flag.kinds for flag in stats.flags}
     assert flags["empty"] == ("not graded",)
     assert "crash" in flags["crash"], flags
