@@ -60,8 +60,12 @@ def posts(user_id: int) -> list[dict[str, Any]]:
 def todos(user_id: int) -> list[dict[str, Any]]:
     """Twenty todos of ``user_id``, eleven of them completed."""
     return [
-        {"userId": user_id, "id": (user_id - 1) * 20 + i, "title": f"todo {i}",
-         "completed": i <= 11}
+        {
+            "userId": user_id,
+            "id": (user_id - 1) * 20 + i,
+            "title": f"todo {i}",
+            "completed": i <= 11,
+        }
         for i in range(1, 21)
     ]
 
@@ -103,12 +107,16 @@ class FakeUpstream:
         if self.latency > 0 and scope["path"] != READY_PATH:
             await asyncio.sleep(self.latency)
         body = json.dumps(payload).encode()
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

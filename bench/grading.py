@@ -82,8 +82,15 @@ class GradingConfig:
 
     @classmethod
     def quick(cls) -> GradingConfig:
-        return cls(runs=1, batch_size=2, hanging_runs=1, test_timeout=1.0, part_timeout=10.0,
-                   per_test_limit=2, scope=Scope(parts=("async_view",), suite="public"))
+        return cls(
+            runs=1,
+            batch_size=2,
+            hanging_runs=1,
+            test_timeout=1.0,
+            part_timeout=10.0,
+            per_test_limit=2,
+            scope=Scope(parts=("async_view",), suite="public"),
+        )
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -94,25 +101,41 @@ def timed(action: Callable[[], Any]) -> float:
 
 def grade_command(submission: Path, report: Path, scope: Scope) -> list[str]:
     """``grader grade`` as a user runs it (``--json`` to check the score)."""
-    return [sys.executable, "-m", "grader.cli", "grade", str(submission), "--json",
-            str(report), *scope.grade_args()]
+    return [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "grade",
+        str(submission),
+        "--json",
+        str(report),
+        *scope.grade_args(),
+    ]
 
 
-def run_grade(submission: Path, scratch: Path, scope: Scope,
-              env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_grade(
+    submission: Path, scratch: Path, scope: Scope, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Grade in a fresh process; the JSON report (exit 2 raises: that is not a grade)."""
     report = scratch / "grade.json"
-    result = subprocess.run(grade_command(submission, report, scope), capture_output=True,
-                            text=True, timeout=900, env=env)
+    result = subprocess.run(
+        grade_command(submission, report, scope),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     if result.returncode not in (0, 1):
-        raise RuntimeError(f"grader grade {submission} exited {result.returncode}: "
-                           f"{result.stderr.strip()[-500:]}")
+        raise RuntimeError(
+            f"grader grade {submission} exited {result.returncode}: {result.stderr.strip()[-500:]}"
+        )
     data: dict[str, Any] = json.loads(report.read_text())
     return data
 
 
-def reference_submission(dest: Path, overrides: dict[str, str] | None = None,
-                         extra: dict[str, Path] | None = None) -> Path:
+def reference_submission(
+    dest: Path, overrides: dict[str, str] | None = None, extra: dict[str, Path] | None = None
+) -> Path:
     """A submission directory: the reference's answer files, then ``extra``/``overrides``."""
     for rel, source in {**project.submission_files(project.REFERENCE), **(extra or {})}.items():
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -136,22 +159,49 @@ def plain_workspace(scratch: Path, scope: Scope) -> Iterator[PlainSession]:
     ws = scratch / "plain"
     chosen = [p for p in rubric.parts if not scope.parts or p.id in scope.parts]
     answers = {k: v.read_bytes() for k, v in project.submission_files(project.REFERENCE).items()}
-    paths = build_workspace(load_sources(rubric), ws, answers=answers,
-                            test_files=[p.test_file for p in chosen], suite=scope.suite)
-    argv = [sys.executable, "-m", "pytest", "-c", str(ws / "pytest.ini"), "--rootdir", str(ws),
-            "-p", "no:cacheprovider"]
+    paths = build_workspace(
+        load_sources(rubric),
+        ws,
+        answers=answers,
+        test_files=[p.test_file for p in chosen],
+        suite=scope.suite,
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        str(ws / "pytest.ini"),
+        "--rootdir",
+        str(ws),
+        "-p",
+        "no:cacheprovider",
+    ]
     for plugin in PLUGINS:
         argv += ["-p", plugin]
-    argv += ["--assert=plain", "--import-mode=importlib", "--disable-socket",
-             "--allow-unix-socket", f"--timeout={rubric.test_timeout:g}", "-q", "--no-header"]
+    argv += [
+        "--assert=plain",
+        "--import-mode=importlib",
+        "--disable-socket",
+        "--allow-unix-socket",
+        f"--timeout={rubric.test_timeout:g}",
+        "-q",
+        "--no-header",
+    ]
     home = scratch / "home"
     home.mkdir()
     yield ws, paths, argv, child_environment(home)
 
 
 def collect_ids(ws: Path, paths: list[str], argv: list[str], env: dict[str, str]) -> list[str]:
-    out = subprocess.run([*argv, "--collect-only", *paths], cwd=ws, env=env,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [*argv, "--collect-only", *paths],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     ids = [line.strip() for line in out.stdout.splitlines() if "::" in line]
     if not ids:
         raise RuntimeError(f"collected no test in the plain workspace:\n{out.stdout[-2000:]}")
@@ -160,8 +210,9 @@ def collect_ids(ws: Path, paths: list[str], argv: list[str], env: dict[str, str]
 
 def pytest_once(ws: Path, argv: list[str], env: dict[str, str], targets: list[str]) -> None:
     """One pytest process; exit 0 (all passed) or 1 (some failed) are both a completed run."""
-    result = subprocess.run([*argv, *targets], cwd=ws, env=env, capture_output=True, text=True,
-                            timeout=900)
+    result = subprocess.run(
+        [*argv, *targets], cwd=ws, env=env, capture_output=True, text=True, timeout=900
+    )
     if result.returncode not in (0, 1):
         raise RuntimeError(f"pytest exited {result.returncode}:\n{result.stdout[-2000:]}")
 
@@ -172,8 +223,9 @@ def each_alone(ws: Path, argv: list[str], env: dict[str, str], ids: list[str]) -
         pytest_once(ws, argv, env, [test])
 
 
-def batch_seconds(submissions: list[Path], jobs: int, scratch: Path,
-                  scope: Scope) -> tuple[float, str]:
+def batch_seconds(
+    submissions: list[Path], jobs: int, scratch: Path, scope: Scope
+) -> tuple[float, str]:
     """Wall time to grade every submission (all in one folder), and how it was done.
 
     ``grader batch`` when it is installed (a fresh gradebook, ``--force``: no
@@ -183,8 +235,20 @@ def batch_seconds(submissions: list[Path], jobs: int, scratch: Path,
     folder = submissions[0].parent
     if importlib.util.find_spec("grader.batch") is not None and not scope.parts:
         gradebook = scratch / "batch-out" / "gradebook.csv"
-        command = [sys.executable, "-m", "grader.cli", "batch", str(folder), "--out",
-                   str(gradebook), "--jobs", str(jobs), "--force", "--suite", scope.suite]
+        command = [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "batch",
+            str(folder),
+            "--out",
+            str(gradebook),
+            "--jobs",
+            str(jobs),
+            "--force",
+            "--suite",
+            scope.suite,
+        ]
         started = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, timeout=3600)
         elapsed = time.perf_counter() - started
@@ -192,21 +256,27 @@ def batch_seconds(submissions: list[Path], jobs: int, scratch: Path,
             rows = list(csv.DictReader(stream))
         graded = sum(1 for row in rows if row.get("status") == "graded")
         if result.returncode not in (0, 1) or graded != len(submissions):
-            raise RuntimeError(f"grader batch graded {graded}/{len(submissions)} (exit "
-                               f"{result.returncode}): {result.stderr.strip()[-500:]}")
+            raise RuntimeError(
+                f"grader batch graded {graded}/{len(submissions)} (exit "
+                f"{result.returncode}): {result.stderr.strip()[-500:]}"
+            )
         return elapsed, f"grader batch --jobs {jobs}"
     from grader.engine import grade
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(lambda sub: grade(sub, suite=scope.suite, parts=scope.parts or None),
-                      submissions))
+        list(
+            pool.map(
+                lambda sub: grade(sub, suite=scope.suite, parts=scope.parts or None), submissions
+            )
+        )
     only = f" (parts {', '.join(scope.parts)})" if scope.parts else ""
     return time.perf_counter() - started, f"grader.engine.grade in {jobs} threads{only}"
 
 
-def run_grading(config: GradingConfig, submission: Path | None,
-                log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_grading(
+    config: GradingConfig, submission: Path | None, log: Callable[[str], None] = print
+) -> dict[str, Any]:
     """Every grading-speed measurement; the JSON-ready figures."""
     from grader.rubric import load_rubric
 
@@ -236,19 +306,28 @@ def run_grading(config: GradingConfig, submission: Path | None,
                 # The same grade without the OS sandbox: what the sandbox costs, in one run.
                 log(f"grade {run + 1}/{config.runs}: unsandboxed (GRADER_SANDBOX=0)")
                 started = time.perf_counter()
-                data = run_grade(project.REFERENCE, scratch, config.scope,
-                                 {**os.environ, "GRADER_SANDBOX": "0"})
+                data = run_grade(
+                    project.REFERENCE, scratch, config.scope, {**os.environ, "GRADER_SANDBOX": "0"}
+                )
                 unsandboxed_times.append(time.perf_counter() - started)
                 log(f"plain pytest {run + 1}/{config.runs}")
                 plain_times.append(timed(lambda: pytest_once(ws, argv, env, paths)))
             for code in graded:
                 key = "grade" if code == "reference" else "grade_submission"
-                figures[key] = {"seconds": grade_times[code],
-                                "median_s": statistics.median(grade_times[code]),
-                                "scores": sorted(scores[code])}
-                rows.append({"label": f"grader grade ({code})", "seconds": figures[key]["median_s"],
-                             "runs": config.runs, "notes": "score " + ", ".join(
-                                 f"{s:g}/{m:g}" for s, m in sorted(scores[code]))})
+                figures[key] = {
+                    "seconds": grade_times[code],
+                    "median_s": statistics.median(grade_times[code]),
+                    "scores": sorted(scores[code]),
+                }
+                rows.append(
+                    {
+                        "label": f"grader grade ({code})",
+                        "seconds": figures[key]["median_s"],
+                        "runs": config.runs,
+                        "notes": "score "
+                        + ", ".join(f"{s:g}/{m:g}" for s, m in sorted(scores[code])),
+                    }
+                )
             ids = collect_ids(ws, paths, argv, env)
             if config.per_test_limit is not None:
                 ids = ids[: config.per_test_limit]
@@ -257,18 +336,34 @@ def run_grading(config: GradingConfig, submission: Path | None,
                 log(f"one process per test ({len(ids)} tests) {run + 1}/{config.per_test_runs}")
                 per_test_times.append(timed(lambda: each_alone(ws, argv, env, ids)))
         figures["plain"] = {"seconds": plain_times, "median_s": statistics.median(plain_times)}
-        figures["unsandboxed"] = {"seconds": unsandboxed_times,
-                                  "median_s": statistics.median(unsandboxed_times),
-                                  "sandboxed_grades": sorted(sandboxed)}
-        rows.append({"label": "grader grade (reference), without the OS sandbox",
-                     "seconds": figures["unsandboxed"]["median_s"], "runs": config.runs})
-        figures["per_test"] = {"seconds": per_test_times, "tests": len(ids),
-                               "median_s": statistics.median(per_test_times)}
+        figures["unsandboxed"] = {
+            "seconds": unsandboxed_times,
+            "median_s": statistics.median(unsandboxed_times),
+            "sandboxed_grades": sorted(sandboxed),
+        }
+        rows.append(
+            {
+                "label": "grader grade (reference), without the OS sandbox",
+                "seconds": figures["unsandboxed"]["median_s"],
+                "runs": config.runs,
+            }
+        )
+        figures["per_test"] = {
+            "seconds": per_test_times,
+            "tests": len(ids),
+            "median_s": statistics.median(per_test_times),
+        }
         rows += [
-            {"label": "one plain pytest session (floor, no isolation)",
-             "seconds": figures["plain"]["median_s"], "runs": config.runs},
-            {"label": f"one process per test ({len(ids)} processes, in turn)",
-             "seconds": figures["per_test"]["median_s"], "runs": config.per_test_runs},
+            {
+                "label": "one plain pytest session (floor, no isolation)",
+                "seconds": figures["plain"]["median_s"],
+                "runs": config.runs,
+            },
+            {
+                "label": f"one process per test ({len(ids)} processes, in turn)",
+                "seconds": figures["per_test"]["median_s"],
+                "runs": config.per_test_runs,
+            },
         ]
 
         batch_dir = scratch / "batch"
@@ -277,20 +372,34 @@ def run_grading(config: GradingConfig, submission: Path | None,
         # Half reference copies (full marks), half the mutants in turn (points lost,
         # some by timing out): a class is neither all right nor all wrong.
         for i in range(config.batch_size):
-            variant = variants[(i // 2) % (len(variants) - 1) + 1] \
-                if i % 2 and len(variants) > 1 else None
+            variant = (
+                variants[(i // 2) % (len(variants) - 1) + 1]
+                if i % 2 and len(variants) > 1
+                else None
+            )
             overrides = {} if variant is None else project.mutant_answers(variant)
             submissions.append(reference_submission(batch_dir / f"s{i:03d}", overrides=overrides))
         jobs = config.batch_jobs or default_batch_jobs()
         log(f"batch of {len(submissions)} submissions")
         batch_total, how = batch_seconds(submissions, jobs, scratch, config.scope)
-        figures["batch"] = {"submissions": len(submissions), "total_s": batch_total,
-                            "per_submission_s": batch_total / len(submissions), "how": how}
-        rows.append({"label": f"batch: seconds per submission ({len(submissions)})",
-                     "seconds": figures["batch"]["per_submission_s"], "runs": 1, "notes": how})
+        figures["batch"] = {
+            "submissions": len(submissions),
+            "total_s": batch_total,
+            "per_submission_s": batch_total / len(submissions),
+            "how": how,
+        }
+        rows.append(
+            {
+                "label": f"batch: seconds per submission ({len(submissions)})",
+                "seconds": figures["batch"]["per_submission_s"],
+                "runs": 1,
+                "notes": how,
+            }
+        )
 
-        hang = reference_submission(scratch / "hanging",
-                                    overrides={"homework/async_views.py": HANGING_VIEW})
+        hang = reference_submission(
+            scratch / "hanging", overrides={"homework/async_views.py": HANGING_VIEW}
+        )
         budget = config.part_timeout or rubric.part_timeout
         hang_env: dict[str, str] | None = None
         if config.part_timeout is not None:
@@ -301,10 +410,18 @@ def run_grading(config: GradingConfig, submission: Path | None,
             started = time.perf_counter()
             run_grade(hang, scratch, config.scope, hang_env)
             hang_times.append(time.perf_counter() - started)
-        figures["hanging"] = {"seconds": hang_times, "median_s": statistics.median(hang_times),
-                              "part_timeout_s": budget}
-        rows.append({"label": f"submission with a hanging part (budget {budget:g} s)",
-                     "seconds": figures["hanging"]["median_s"], "runs": config.hanging_runs})
+        figures["hanging"] = {
+            "seconds": hang_times,
+            "median_s": statistics.median(hang_times),
+            "part_timeout_s": budget,
+        }
+        rows.append(
+            {
+                "label": f"submission with a hanging part (budget {budget:g} s)",
+                "seconds": figures["hanging"]["median_s"],
+                "runs": config.hanging_runs,
+            }
+        )
     figures["rows"] = rows
     return figures
 
@@ -331,19 +448,57 @@ def _quick_rubric_env(root: Path, scratch: Path, config: GradingConfig) -> dict[
 def grading_targets(grading: dict[str, Any], *, judged: bool) -> list[Target]:
     grade_s = grading["grade"]["median_s"]
     sandbox = grading.get("unsandboxed", {})
-    sandbox_targets = [
-        Target("grading.sandbox", "full grade in the OS sandbox ÷ without it",
-               grade_s / sandbox["median_s"], "<=", 1.3, "×", judged),
-    ] if sandbox.get("sandboxed_grades") == [True] else []
+    sandbox_targets = (
+        [
+            Target(
+                "grading.sandbox",
+                "full grade in the OS sandbox ÷ without it",
+                grade_s / sandbox["median_s"],
+                "<=",
+                1.3,
+                "×",
+                judged,
+            ),
+        ]
+        if sandbox.get("sandboxed_grades") == [True]
+        else []
+    )
     return [
         *sandbox_targets,
-        Target("grading.vs_plain", "full grade ÷ one plain pytest session",
-               grade_s / grading["plain"]["median_s"], "<=", 1.0, "×", judged),
-        Target("grading.vs_per_test", "one process per test ÷ full grade",
-               grading["per_test"]["median_s"] / grade_s, ">=", 10.0, "×", judged),
-        Target("grading.batch", "batch: seconds per submission",
-               grading["batch"]["per_submission_s"], "<=", 2.0, "s", judged),
-        Target("grading.hanging", "hanging part: grade time − part budget",
-               grading["hanging"]["median_s"] - grading["hanging"]["part_timeout_s"], "<=",
-               3.0, "s", judged),
+        Target(
+            "grading.vs_plain",
+            "full grade ÷ one plain pytest session",
+            grade_s / grading["plain"]["median_s"],
+            "<=",
+            1.0,
+            "×",
+            judged,
+        ),
+        Target(
+            "grading.vs_per_test",
+            "one process per test ÷ full grade",
+            grading["per_test"]["median_s"] / grade_s,
+            ">=",
+            10.0,
+            "×",
+            judged,
+        ),
+        Target(
+            "grading.batch",
+            "batch: seconds per submission",
+            grading["batch"]["per_submission_s"],
+            "<=",
+            2.0,
+            "s",
+            judged,
+        ),
+        Target(
+            "grading.hanging",
+            "hanging part: grade time − part budget",
+            grading["hanging"]["median_s"] - grading["hanging"]["part_timeout_s"],
+            "<=",
+            3.0,
+            "s",
+            judged,
+        ),
     ]

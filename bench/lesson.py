@@ -68,8 +68,14 @@ class LessonConfig:
 
     @classmethod
     def quick(cls) -> LessonConfig:
-        return cls(clients=(2,), runs=1, spread=0.05, deadline=5.0,
-                   dashboard_requests=(2, 2), async_requests=(1, 1))
+        return cls(
+            clients=(2,),
+            runs=1,
+            spread=0.05,
+            deadline=5.0,
+            dashboard_requests=(2, 2),
+            async_requests=(1, 1),
+        )
 
     def requests_per_client(self, endpoint: str, clients: int) -> int:
         few, many = self.dashboard_requests if endpoint == "dashboard" else self.async_requests
@@ -96,26 +102,29 @@ class Measured:
     ideal: float
     runs: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, load: LoadResult, server_cpu: float, upstream_cpu: float, driver_cpu: float
-            ) -> None:
+    def add(
+        self, load: LoadResult, server_cpu: float, upstream_cpu: float, driver_cpu: float
+    ) -> None:
         """Record one run; CPU seconds of the server, the fake upstream and the load driver."""
         answered = max(load.completed, 1)
-        self.runs.append({
-            "p50_s": load.quantile(50),
-            "p95_s": load.quantile(95),
-            "rps": load.throughput,
-            "rps_overall": load.overall_throughput,
-            "planned": load.planned,
-            "completed": load.completed,
-            "ok": load.ok,
-            "statuses": {str(k): v for k, v in sorted(load.statuses.items())},
-            "transport_errors": load.transport_errors,
-            "unfinished": len(load.unfinished),
-            "elapsed_s": load.elapsed,
-            "server_cpu_ms_per_request": 1000 * server_cpu / answered,
-            "upstream_cpu_ms_per_request": 1000 * upstream_cpu / answered,
-            "driver_cpu_ms_per_request": 1000 * driver_cpu / answered,
-        })
+        self.runs.append(
+            {
+                "p50_s": load.quantile(50),
+                "p95_s": load.quantile(95),
+                "rps": load.throughput,
+                "rps_overall": load.overall_throughput,
+                "planned": load.planned,
+                "completed": load.completed,
+                "ok": load.ok,
+                "statuses": {str(k): v for k, v in sorted(load.statuses.items())},
+                "transport_errors": load.transport_errors,
+                "unfinished": len(load.unfinished),
+                "elapsed_s": load.elapsed,
+                "server_cpu_ms_per_request": 1000 * server_cpu / answered,
+                "upstream_cpu_ms_per_request": 1000 * upstream_cpu / answered,
+                "driver_cpu_ms_per_request": 1000 * driver_cpu / answered,
+            }
+        )
 
     def median(self, key: str) -> float:
         return float(statistics.median(float(run[key]) for run in self.runs))
@@ -145,14 +154,40 @@ class Measured:
 
 def uvicorn_argv(port: int, app: str, lifespan: str = "off") -> list[str]:
     """One uvicorn process (no --workers: the single-process server). Django has no lifespan."""
-    return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-            "--no-access-log", "--log-level", "warning", "--lifespan", lifespan]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--lifespan",
+        lifespan,
+    ]
 
 
 def gunicorn_argv(port: int) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "config.wsgi:application",
-            "--workers", str(SYNC_WORKERS), "--worker-class", "sync",
-            "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--workers",
+        str(SYNC_WORKERS),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
 
 
 @contextlib.contextmanager
@@ -161,9 +196,15 @@ def upstream(latency: float, workdir: Path) -> Iterator[Server]:
     port = free_port()
     env = project.django_env(workdir, **{LATENCY_ENV: str(latency)})
     env["PYTHONPATH"] = str(project.REPO_ROOT)
-    with serve("fake upstream", uvicorn_argv(port, "bench.fake_upstream:app", "on"),
-               cwd=project.REPO_ROOT, env=env, port=port, log_path=workdir / "upstream.log",
-               ready_path=READY_PATH) as server:
+    with serve(
+        "fake upstream",
+        uvicorn_argv(port, "bench.fake_upstream:app", "on"),
+        cwd=project.REPO_ROOT,
+        env=env,
+        port=port,
+        log_path=workdir / "upstream.log",
+        ready_path=READY_PATH,
+    ) as server:
         yield server
 
 
@@ -177,8 +218,15 @@ class Restartable:
     the probe shown in the report.
     """
 
-    def __init__(self, name: str, kind: str, path: Path, env: dict[str, str], log_path: Path,
-                 paths: list[str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        path: Path,
+        env: dict[str, str],
+        log_path: Path,
+        paths: list[str],
+    ) -> None:
         self.name, self.kind, self.path, self.env = name, kind, path, env
         self.log_path, self.paths = log_path, paths
         self._stack = contextlib.ExitStack()
@@ -186,10 +234,14 @@ class Restartable:
 
     def _launch(self) -> Server:
         port = free_port()
-        argv = (uvicorn_argv(port, "config.asgi:application") if self.kind == "uvicorn"
-                else gunicorn_argv(port))
-        server = launch(self.name, argv, cwd=self.path, env=self.env, port=port,
-                        log_path=self.log_path)
+        argv = (
+            uvicorn_argv(port, "config.asgi:application")
+            if self.kind == "uvicorn"
+            else gunicorn_argv(port)
+        )
+        server = launch(
+            self.name, argv, cwd=self.path, env=self.env, port=port, log_path=self.log_path
+        )
         self._stack.callback(stop_group, server.process)
         return server
 
@@ -246,8 +298,10 @@ def run_lesson(
         "reference": (reference_files, {}),
         "sequential": (reference_files, {project.AGGREGATOR: sequential_text}),
     }
-    sources = {"reference": str(project.REFERENCE.relative_to(project.REPO_ROOT)),
-               "sequential": sequential_source.origin}
+    sources = {
+        "reference": str(project.REFERENCE.relative_to(project.REPO_ROOT)),
+        "sequential": sequential_source.origin,
+    }
     if submission is not None:
         codes["submission"] = (project.submission_files(submission), {})
         sources["submission"] = str(submission)
@@ -272,13 +326,23 @@ def run_lesson(
         plan: list[Scenario] = []
         for code, path in projects.items():
             env = project.django_env(path, UPSTREAM_API_URL=fake.base_url)
-            kinds = ["uvicorn", "gunicorn"] if code == "reference" and config.with_gunicorn \
+            kinds = (
+                ["uvicorn", "gunicorn"]
+                if code == "reference" and config.with_gunicorn
                 else ["uvicorn"]
+            )
             endpoints = ["dashboard"] if code == "sequential" else list(ENDPOINTS)
             for kind in kinds:
-                servers[code, kind] = stack.enter_context(Restartable(
-                    f"{kind} ({code})", kind, path, env, work / f"{code}-{kind}.log",
-                    [ENDPOINTS[e] for e in endpoints]))
+                servers[code, kind] = stack.enter_context(
+                    Restartable(
+                        f"{kind} ({code})",
+                        kind,
+                        path,
+                        env,
+                        work / f"{code}-{kind}.log",
+                        [ENDPOINTS[e] for e in endpoints],
+                    )
+                )
         log(f"starting {len(servers)} servers: " + ", ".join(s.name for s in servers.values()))
         for (code, kind), slot in list(servers.items()):
             endpoints = ["dashboard"] if code == "sequential" else list(ENDPOINTS)
@@ -305,17 +369,23 @@ def run_lesson(
                 server = slot.server
                 before, up_before = server.cpu_seconds(), fake.cpu_seconds()
                 driver_before = time.process_time()
-                load = asyncio.run(drive(
-                    server.base_url + ENDPOINTS[scenario.endpoint],
-                    clients=scenario.clients,
-                    requests_per_client=config.requests_per_client(
-                        scenario.endpoint, scenario.clients),
-                    spread=config.spread,
-                    deadline=config.deadline,
-                ))
-                measured[scenario.id].add(load, server.cpu_seconds() - before,
-                                          fake.cpu_seconds() - up_before,
-                                          time.process_time() - driver_before)
+                load = asyncio.run(
+                    drive(
+                        server.base_url + ENDPOINTS[scenario.endpoint],
+                        clients=scenario.clients,
+                        requests_per_client=config.requests_per_client(
+                            scenario.endpoint, scenario.clients
+                        ),
+                        spread=config.spread,
+                        deadline=config.deadline,
+                    )
+                )
+                measured[scenario.id].add(
+                    load,
+                    server.cpu_seconds() - before,
+                    fake.cpu_seconds() - up_before,
+                    time.process_time() - driver_before,
+                )
                 if load.unfinished:
                     # Requests cut at the deadline are still queued in the server (a sync
                     # worker finishes a request whose client left): the next scenario
@@ -323,8 +393,11 @@ def run_lesson(
                     slot.restart()
 
     return {
-        "config": {**asdict(config), "server": "uvicorn, one process, asyncio loop, h11",
-                   "sync_server": "gunicorn --workers 2 --worker-class sync"},
+        "config": {
+            **asdict(config),
+            "server": "uvicorn, one process, asyncio loop, h11",
+            "sync_server": "gunicorn --workers 2 --worker-class sync",
+        },
         "ideal_s": ideal,
         "sources": sources,
         "probes": probes,
@@ -334,8 +407,9 @@ def run_lesson(
 
 def compare_to_reference(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Give each submission scenario its p50 and throughput as multiples of the reference's."""
-    reference = {(s["server"], s["endpoint"], s["clients"]): s for s in scenarios
-                 if s["code"] == "reference"}
+    reference = {
+        (s["server"], s["endpoint"], s["clients"]): s for s in scenarios if s["code"] == "reference"
+    }
     for scenario in scenarios:
         twin = reference.get((scenario["server"], scenario["endpoint"], scenario["clients"]))
         if scenario["code"] == "submission" and twin is not None:

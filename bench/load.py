@@ -107,8 +107,9 @@ async def drive(
         httpx.AsyncClient(verify=context, timeout=timeout, limits=httpx.Limits(max_connections=1))
         for _ in range(clients)
     ]
-    result = LoadResult(clients=clients, planned=clients * requests_per_client, elapsed=0.0,
-                        spread=spread)
+    result = LoadResult(
+        clients=clients, planned=clients * requests_per_client, elapsed=0.0, spread=spread
+    )
     in_flight: dict[int, float] = {}
     start = time.perf_counter()
 

@@ -35,8 +35,10 @@ def machine() -> dict[str, Any]:
 
 def lesson_config(args: argparse.Namespace) -> LessonConfig:
     config = LessonConfig.quick() if args.quick else LessonConfig()
-    changes: dict[str, Any] = {"upstream_latency": args.upstream_latency,
-                               "with_gunicorn": not args.no_gunicorn}
+    changes: dict[str, Any] = {
+        "upstream_latency": args.upstream_latency,
+        "with_gunicorn": not args.no_gunicorn,
+    }
     if args.runs is not None:
         changes["runs"] = args.runs
     return LessonConfig(**{**config.__dict__, **changes})
@@ -75,6 +77,12 @@ def run_bench(args: argparse.Namespace, console: Console) -> int:
         grading = run_grading(config, submission, log)
         results["grading"] = grading
         targets += grading_targets(grading, judged=judged)
+        from bench.roster import RosterConfig, roster_targets, run_roster
+
+        roster = run_roster(RosterConfig.quick() if args.quick else RosterConfig(), log)
+        grading["roster"] = roster
+        grading["rows"].append(roster["row"])
+        targets += roster_targets(roster, judged=judged)
 
     results["targets"] = [t.to_dict() for t in targets]
     out = Console(width=None if Console().is_terminal else 130)

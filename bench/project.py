@@ -71,11 +71,15 @@ def submission_files(submission: Path) -> dict[str, Path]:
     return found
 
 
-def assemble(dest: Path, files: Mapping[str, Path], overrides: Mapping[str, str] | None = None
-             ) -> Path:
+def assemble(
+    dest: Path, files: Mapping[str, Path], overrides: Mapping[str, str] | None = None
+) -> Path:
     """Copy ``starter/`` to ``dest`` and the answer ``files`` (then ``overrides`` text) over it."""
-    shutil.copytree(STARTER, dest, ignore=shutil.ignore_patterns(
-        "__pycache__", "*.pyc", "db.sqlite3", ".celery"))
+    shutil.copytree(
+        STARTER,
+        dest,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "db.sqlite3", ".celery"),
+    )
     for rel, source in files.items():
         shutil.copyfile(source, dest / rel)
     for rel, text in (overrides or {}).items():
@@ -106,7 +110,11 @@ def migrate(project: Path) -> None:
     """``manage.py migrate`` into the project's file database."""
     result = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=project, env=django_env(project), capture_output=True, text=True, timeout=120,
+        cwd=project,
+        env=django_env(project),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if result.returncode != 0:
         raise ProjectError(f"migrate failed in {project}:\n{result.stdout}{result.stderr}")
@@ -168,21 +176,27 @@ def sequential_aggregator() -> tuple[str, AnswerSource]:
                     continue
                 if AGGREGATOR in files:
                     return files[AGGREGATOR], AnswerSource(
-                        "sequential", f"mutant {mutant.relative_to(REPO_ROOT)}")
+                        "sequential", f"mutant {mutant.relative_to(REPO_ROOT)}"
+                    )
         raise
     return text, AnswerSource(
-        "sequential", "the reference with asyncio.gather replaced by one-at-a-time awaits "
-        "(bench/project.py make_sequential)")
+        "sequential",
+        "the reference with asyncio.gather replaced by one-at-a-time awaits "
+        "(bench/project.py make_sequential)",
+    )
 
 
 def async_demo_delay() -> float:
     """``ASYNC_DEMO_DELAY`` from the scaffold's settings (a fixed number there)."""
     tree = ast.parse((STARTER / "config" / "settings.py").read_text())
     for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id == "ASYNC_DEMO_DELAY"
-                and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, int | float)):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "ASYNC_DEMO_DELAY"
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, int | float)
+        ):
             return float(node.value.value)
     raise ProjectError("ASYNC_DEMO_DELAY is not a plain number in starter/config/settings.py")

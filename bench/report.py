@@ -23,12 +23,13 @@ def _num(value: float | None, digits: int = 2, prefix: str = "") -> str:
 def lesson_table(lesson: Mapping[str, Any]) -> Table:
     """One row per scenario: medians over the runs, and the ratios to the ideal."""
     config = lesson["config"]
-    table = Table(title=f"The lesson under load — medians of {config['runs']} run(s); ideal = "
-                  f"upstream latency {lesson['ideal_s']['dashboard'] * 1000:.0f} ms (dashboard), "
-                  f"ASYNC_DEMO_DELAY {lesson['ideal_s']['async']:g} s (/async/)")
+    table = Table(
+        title=f"The lesson under load — medians of {config['runs']} run(s); ideal = "
+        f"upstream latency {lesson['ideal_s']['dashboard'] * 1000:.0f} ms (dashboard), "
+        f"ASYNC_DEMO_DELAY {lesson['ideal_s']['async']:g} s (/async/)"
+    )
     table.add_column("code · server · endpoint")
-    for column in ("clients", "p50 s", "p95 s", "p50/ideal", "p95/ideal", "req/s",
-                   "CPU ms/req"):
+    for column in ("clients", "p50 s", "p95 s", "p50/ideal", "p95/ideal", "req/s", "CPU ms/req"):
         table.add_column(column, justify="right")
     table.add_column("notes")
     for s in lesson["scenarios"]:
@@ -43,15 +44,23 @@ def lesson_table(lesson: Mapping[str, Any]) -> Table:
         if "p50_vs_reference" in s:
             notes.append(f"p50 {bound}{s['p50_vs_reference']:.2f}× the reference's")
         table.add_row(
-            f"{s['code']} · {s['server']} · {s['endpoint']}", str(s["clients"]),
-            _num(s["p50_s"], 3, bound), _num(s["p95_s"], 3, bound),
-            _num(s["p50_ratio"], 2, bound) + "×", _num(s["p95_ratio"], 2, bound) + "×",
-            _num(s["rps"], 1), _num(s["server_cpu_ms_per_request"], 1), "; ".join(notes),
+            f"{s['code']} · {s['server']} · {s['endpoint']}",
+            str(s["clients"]),
+            _num(s["p50_s"], 3, bound),
+            _num(s["p95_s"], 3, bound),
+            _num(s["p50_ratio"], 2, bound) + "×",
+            _num(s["p95_ratio"], 2, bound) + "×",
+            _num(s["rps"], 1),
+            _num(s["server_cpu_ms_per_request"], 1),
+            "; ".join(notes),
         )
-    skipped = [f"{key}: HTTP {p['status']}" for key, p in lesson["probes"].items()
-               if p["status"] != 200]
-    captions = ["req/s: answered per second while every client was busy (steady state); "
-                "CPU ms/req: the server's processes (/proc/<pid>/stat) per answered request"]
+    skipped = [
+        f"{key}: HTTP {p['status']}" for key, p in lesson["probes"].items() if p["status"] != 200
+    ]
+    captions = [
+        "req/s: answered per second while every client was busy (steady state); "
+        "CPU ms/req: the server's processes (/proc/<pid>/stat) per answered request"
+    ]
     if skipped:
         captions.append("not measured (the first request failed): " + ", ".join(skipped))
     table.caption = "\n".join(captions)
@@ -66,8 +75,9 @@ def grading_table(grading: Mapping[str, Any]) -> Table:
     table.add_column("runs", justify="right")
     table.add_column("notes")
     for row in grading["rows"]:
-        table.add_row(row["label"], _num(row["seconds"], 2), str(row.get("runs", "")),
-                      row.get("notes", ""))
+        table.add_row(
+            row["label"], _num(row["seconds"], 2), str(row.get("runs", "")), row.get("notes", "")
+        )
     return table
 
 
@@ -79,10 +89,17 @@ def targets_table(targets: Sequence[Target]) -> Table:
     table.add_column("result")
     for t in targets:
         met = t.met
-        verdict = ("[green]pass[/]" if met else "[red]miss[/]") if met is not None else (
-            "not judged (--quick)" if not t.judged else "not measured")
-        table.add_row(t.description, _num(t.figure, 2) + f" {t.unit}",
-                      f"{t.op} {t.threshold:g} {t.unit}", verdict)
+        verdict = (
+            ("[green]pass[/]" if met else "[red]miss[/]")
+            if met is not None
+            else ("not judged (--quick)" if not t.judged else "not measured")
+        )
+        table.add_row(
+            t.description,
+            _num(t.figure, 2) + f" {t.unit}",
+            f"{t.op} {t.threshold:g} {t.unit}",
+            verdict,
+        )
     return table
 
 

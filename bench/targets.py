@@ -32,8 +32,15 @@ class Target:
         return self.figure <= self.threshold if self.op == "<=" else self.figure >= self.threshold
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "description": self.description, "figure": self.figure,
-                "op": self.op, "threshold": self.threshold, "unit": self.unit, "met": self.met}
+        return {
+            "id": self.id,
+            "description": self.description,
+            "figure": self.figure,
+            "op": self.op,
+            "threshold": self.threshold,
+            "unit": self.unit,
+            "met": self.met,
+        }
 
 
 def _scenarios(lesson: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -50,24 +57,48 @@ def lesson_targets(lesson: Mapping[str, Any], code: str, *, judged: bool) -> lis
     scenarios = _scenarios(lesson)
     few, many = min(lesson["config"]["clients"]), max(lesson["config"]["clients"])
     targets = [
-        Target(f"{code}.dashboard_p50_{few}", f"{code}: dashboard p50 at {few} clients",
-               _get(scenarios, f"{code}/uvicorn/dashboard/{few}", "p50_ratio"), "<=", 1.5,
-               "× upstream latency", judged),
+        Target(
+            f"{code}.dashboard_p50_{few}",
+            f"{code}: dashboard p50 at {few} clients",
+            _get(scenarios, f"{code}/uvicorn/dashboard/{few}", "p50_ratio"),
+            "<=",
+            1.5,
+            "× upstream latency",
+            judged,
+        ),
     ]
     if code == "reference":
-        targets.append(Target(
-            f"sequential.dashboard_p50_{few}", f"sequential awaits: dashboard p50 at {few} clients",
-            _get(scenarios, f"sequential/uvicorn/dashboard/{few}", "p50_ratio"), ">=", 2.5,
-            "× upstream latency", judged))
+        targets.append(
+            Target(
+                f"sequential.dashboard_p50_{few}",
+                f"sequential awaits: dashboard p50 at {few} clients",
+                _get(scenarios, f"sequential/uvicorn/dashboard/{few}", "p50_ratio"),
+                ">=",
+                2.5,
+                "× upstream latency",
+                judged,
+            )
+        )
     ours = _get(scenarios, f"{code}/uvicorn/dashboard/{many}", "rps")
     sync = _get(scenarios, f"reference/gunicorn/dashboard/{many}", "rps")
     targets += [
-        Target(f"{code}.dashboard_rps_{many}_vs_sync",
-               f"{code}: dashboard throughput at {many} clients, uvicorn ÷ gunicorn sync",
-               None if ours is None or not sync else ours / sync, ">=", 10.0,
-               "× sync server", judged),
-        Target(f"{code}.async_p50_{many}", f"{code}: /async/ p50 at {many} clients",
-               _get(scenarios, f"{code}/uvicorn/async/{many}", "p50_ratio"), "<=", 1.3,
-               "× ASYNC_DEMO_DELAY", judged),
+        Target(
+            f"{code}.dashboard_rps_{many}_vs_sync",
+            f"{code}: dashboard throughput at {many} clients, uvicorn ÷ gunicorn sync",
+            None if ours is None or not sync else ours / sync,
+            ">=",
+            10.0,
+            "× sync server",
+            judged,
+        ),
+        Target(
+            f"{code}.async_p50_{many}",
+            f"{code}: /async/ p50 at {many} clients",
+            _get(scenarios, f"{code}/uvicorn/async/{many}", "p50_ratio"),
+            "<=",
+            1.3,
+            "× ASYNC_DEMO_DELAY",
+            judged,
+        ),
     ]
     return targets

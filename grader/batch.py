@@ -341,8 +341,10 @@ def run_batch(
     console: Console | None = None,
     unsandboxed: bool = False,
     sandbox: Sandbox | str | None = None,
+    similarity: bool = False,
 ) -> BatchSummary:
-    """Grade every submission folder of ``directory``; write the CSV, feedback and state.
+    """Grade every submission folder of ``directory``; write the CSV, feedback and state,
+    then ``report.html`` beside the CSV (and, with ``similarity``, ``similarity.csv``).
 
     Graded code runs in the OS sandbox (``grader.sandbox``). Where none can be
     made this raises ``GraderError`` naming the fix, unless ``unsandboxed``:
@@ -350,6 +352,7 @@ def run_batch(
     ``sandbox``: ``detect()``'s answer, taken now when not given.
     """
     from grader.reports import markdown
+    from grader.roster import records
 
     rubric = rubric or load_rubric()
     if suite not in SUITES:
@@ -383,7 +386,12 @@ def run_batch(
         entry = state.get(submission.name) or {}
         kept = _row_from_state(entry) if entry.get("key") == key else None
         feedback = feedback_dir / _feedback_name(submission.name)
-        if kept is not None and feedback.is_file():
+        kept_result = records.result_file(records.results_dir(csv_path), submission.name)
+        if (
+            kept is not None
+            and feedback.is_file()
+            and (kept.status == ERROR or kept_result.is_file())
+        ):
             rows[submission.name] = kept
             summary.skipped.append(submission.name)
         else:
@@ -396,7 +404,7 @@ def run_batch(
         suite=suite,
         processes=processes_per_submission(jobs),
         sandbox=box,
-        render_markdown=markdown.render,
+        render_markdown=records.recorder(records.results_dir(csv_path), markdown.render),
     )
     lock = threading.Lock()
     console = console or Console(stderr=True)
@@ -434,6 +442,17 @@ def run_batch(
     summary.rows = sorted(rows.values(), key=lambda r: r.submission)
     summary.graded.sort()
     summary.errors = [row.submission for row in summary.rows if row.status == ERROR]
+    from grader.roster.report import after_batch
+
+    after_batch(
+        directory,
+        csv_path,
+        summary.rows,
+        rubric,
+        feedback_dir=feedback_dir,
+        similarity=similarity,
+        console=console,
+    )
     return summary
 
 
@@ -480,6 +499,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="grade even where no OS sandbox can be made (the CSV and feedback say so); "
         "students' code then sees this machine as you do",
     )
+    parser.add_argument(
+        "--similarity",
+        action="store_true",
+        help="also look for pairs of submissions alike (and like the reference solution): "
+        "in report.html and similarity.csv beside the CSV",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -494,6 +519,7 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         unsandboxed=args.unsandboxed,
         rubric=load_rubric(args.root),
+        similarity=args.similarity,
     )
     print(
         f"{len(summary.rows)} submissions: {len(summary.graded)} graded now, "

@@ -348,8 +348,7 @@ def student_workflow(source: str, ids: list[str]) -> str:
             lines.append(f"{indent}runners: {','.join(ids)}")
         else:
             lines += [
-                f"{indent}{name}: {value}"
-                for name, value in classroom.runner_env(ids, GRADE_STEP)
+                f"{indent}{name}: {value}" for name, value in classroom.runner_env(ids, GRADE_STEP)
             ]
     return "\n".join(lines) + "\n"
 

@@ -103,6 +103,10 @@ def test_quick_bench_writes_every_grading_figure(quick_results: dict[str, Any]) 
     assert grading["per_test"]["tests"] >= 1
     assert finite(grading["batch"]["per_submission_s"])
     assert grading["hanging"]["part_timeout_s"] == 10.0
+    roster = grading["roster"]
+    assert roster["submissions"] == 12 and roster["report_kb"] > 0
+    assert finite(roster["similarity_s"]) and finite(roster["report_s"])
+    assert roster["row"] in grading["rows"]  # printed in the grading table
     # The reference, graded on the slice the quick run grades: full marks.
     [[score, max_score]] = grading["grade"]["scores"]
     assert score == max_score > 0
@@ -120,6 +124,7 @@ def test_quick_bench_lists_every_target_unjudged(quick_results: dict[str, Any]) 
         "grading.vs_per_test",
         "grading.batch",
         "grading.hanging",
+        "grading.roster_report",
         *(
             ["grading.sandbox"]
             if quick_results["grading"]["unsandboxed"]["sandboxed_grades"] == [True]

@@ -166,7 +166,7 @@ def test_the_model_sees_the_old_single_runner_disagree(weights: list[tuple[str, 
 
 def hostile(weights: list[tuple[str, float]]) -> GradeResult:
     """Every test errors with an enormous message of escapes, emoji and Chinese text."""
-    message = ("\x01\"\\ 💥 超長的例外訊息 " * 20_000)[:100_000]
+    message = ('\x01"\\ 💥 超長的例外訊息 ' * 20_000)[:100_000]
     return make_result(weights, ["error"] * len(weights), message)
 
 

@@ -33,12 +33,30 @@ SOLUTION = ROOT / "assignment" / "solution"
 
 # The spec's keys (results.json top level and each test); anything else is ours to avoid.
 TOP_KEYS = {
-    "score", "execution_time", "output", "output_format", "test_output_format",
-    "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard",
+    "score",
+    "execution_time",
+    "output",
+    "output_format",
+    "test_output_format",
+    "test_name_format",
+    "visibility",
+    "stdout_visibility",
+    "extra_data",
+    "tests",
+    "leaderboard",
 }
 TEST_KEYS = {
-    "score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
-    "tags", "visibility", "extra_data",
+    "score",
+    "max_score",
+    "status",
+    "name",
+    "name_format",
+    "number",
+    "output",
+    "output_format",
+    "tags",
+    "visibility",
+    "extra_data",
 }
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
@@ -69,8 +87,12 @@ def run_autograder(root: Path) -> tuple[subprocess.CompletedProcess[str], dict[s
     env = {k: v for k, v in os.environ.items() if k not in ("GRADER_ROOT", "PYTHONPATH")}
     env.update(GRADESCOPE_ROOT=str(root), GRADESCOPE_PYTHON=sys.executable)
     done = subprocess.run(
-        [str(root / "run_autograder")], cwd=root, env=env,
-        capture_output=True, text=True, timeout=600,
+        [str(root / "run_autograder")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     return done, results

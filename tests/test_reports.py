@@ -129,7 +129,9 @@ def test_classroom_result_matches_the_reporters_shape() -> None:
     statuses = [t["status"] for t in data["tests"]]
     assert statuses == ["pass", "fail", "fail", "fail", "fail"]
     assert [t["name"].rsplit(" ", 1)[-1] for t in data["tests"][2:]] == [
-        "(error)", "(timeout)", "(skipped)"
+        "(error)",
+        "(timeout)",
+        "(skipped)",
     ]
     assert "warnings" not in data  # instructor-only
     runner = json.loads(base64.b64decode(outputs["middleware1p5pt"]))
@@ -208,7 +210,7 @@ def test_the_schema_rejects_what_the_old_junit_had() -> None:
     text = junit.render(sample())
     assert not schema.is_valid(text.replace("<testsuites ", '<testsuites skipped="1" ', 1))
     case_props = '<testcase name="x"><properties><property name="a" value="1"/></properties>'
-    assert not schema.is_valid(text.replace('<testcase ', case_props + '</testcase><testcase ', 1))
+    assert not schema.is_valid(text.replace("<testcase ", case_props + "</testcase><testcase ", 1))
 
 
 def test_markdown_escapes_tables_and_fences() -> None:

@@ -98,7 +98,10 @@ def sample() -> GradeResult:
     )
     tests.append(TestResult("public/test_aggregator.py::test_ok", "passed", 3, 3, ""))
     aggregator = PartResult(
-        id="aggregator", title="Multi-API aggregator", max_score=16.5, tests=tests,
+        id="aggregator",
+        title="Multi-API aggregator",
+        max_score=16.5,
+        tests=tests,
         notes=["homework/aggregator.py is not in your submission: graded with the __starter__"],
         warnings=["imports gc: the garbage collector (finds any live object)"],
     )
@@ -122,9 +125,19 @@ def too_wide(body: str, tmp_path: Path) -> list[str]:
     path = tmp_path / "summary.html"
     path.write_text(page(body), encoding="utf-8")
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         f"--window-size={COLUMN + 200},2000", "--dump-dom", path.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--window-size={COLUMN + 200},2000",
+            "--dump-dom",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     found = re.search(r"<pre id=\"report\">(.*?)</pre>", done.stdout, re.S)
     assert found and found.group(1), f"no report from chromium: {done.stderr[-2000:]}"
@@ -158,9 +171,18 @@ def test_free_text_shows_as_written() -> None:
     assert "<strong>code</strong>" not in rendered and "<del>" not in rendered
     assert "<em>this</em>" not in rendered and '<a href="http://example.com">' not in rendered
     plain = html.unescape(re.sub(r"<[^>]+>", "", rendered))
-    for needle in ("'__code__'", "*this* ~~that~~", "[link](http://example.com)", "$x^2$",
-                   "# not a heading", "- not a list", "=====", "| a | b |",
-                   "graded with the __starter__", LONG_HINT):
+    for needle in (
+        "'__code__'",
+        "*this* ~~that~~",
+        "[link](http://example.com)",
+        "$x^2$",
+        "# not a heading",
+        "- not a list",
+        "=====",
+        "| a | b |",
+        "graded with the __starter__",
+        LONG_HINT,
+    ):
         assert needle in plain, needle
     assert "    return JsonResponse(" in plain.replace("\xa0", " ")  # indentation kept
 

@@ -268,9 +268,7 @@ def test_steps_run_in_order(classroom: dict[str, Any]) -> None:
             kinds.append("report")
         elif uses.startswith("actions/upload-artifact@"):
             kinds.append("upload")
-    assert kinds == [
-        "checkout", "checkout", "python", "uv", "install", "grade", "report", "upload"
-    ]
+    assert kinds == ["checkout", "checkout", "python", "uv", "install", "grade", "report", "upload"]
 
 
 # ---------------------------------------------------------------------------- ci.yml

@@ -26,7 +26,9 @@ SOURCES = [
 def zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(ZIZMOR), "--offline", "--no-progress", *map(str, paths)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -218,5 +218,7 @@ def render(result: GradeResult) -> str:
 
 def runner_env(ids: Iterable[str], step_id: str) -> list[tuple[str, str]]:
     """The reporter step's environment: ``<RUNNER>_RESULTS`` from the grade step's outputs."""
-    return [(f"{runner.upper()}_RESULTS", f"${{{{ steps.{step_id}.outputs.{runner} }}}}")
-            for runner in ids]
+    return [
+        (f"{runner.upper()}_RESULTS", f"${{{{ steps.{step_id}.outputs.{runner} }}}}")
+        for runner in ids
+    ]

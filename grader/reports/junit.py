@@ -58,7 +58,9 @@ def _suite(root: ET.Element, name: str, part: PartResult) -> None:
     ET.SubElement(properties, "property", name="max_score", value=str(number(part.max_score)))
     for test in part.tests:
         ET.SubElement(
-            properties, "property", name=f"points {test.name}",
+            properties,
+            "property",
+            name=f"points {test.name}",
             value=points(test.score, test.max_score),
         )
     for warning in part.warnings:
