@@ -65,7 +65,12 @@ def _add_grade(subparsers: Any) -> None:
         "(a whole student repository, or just homework/*.py).",
     )
     grade_parser.add_argument("submission", type=Path, metavar="SUBMISSION")
-    grade_parser.add_argument("--suite", choices=SUITES, default="all", help="default: all")
+    grade_parser.add_argument(
+        "--suite",
+        choices=SUITES,
+        default=None,
+        help="default: all (public where the hidden tests are not installed: a student's copy)",
+    )
     grade_parser.add_argument("--json", type=Path, metavar="FILE", help="write the JSON report")
     grade_parser.add_argument("--markdown", type=Path, metavar="FILE", help="write Markdown")
     grade_parser.add_argument(
@@ -94,9 +99,10 @@ def _add_grade(subparsers: Any) -> None:
 def run_grade(args: argparse.Namespace) -> int:
     """Grade, print the table, write every report asked for; 0 full marks, 1 not."""
     rubric = load_rubric(args.root)
+    suite = args.suite or ("all" if (rubric.tests / "hidden").is_dir() else "public")
     result = grade(
         args.submission,
-        suite=args.suite,
+        suite=suite,
         rubric=rubric,
         jobs=args.jobs,
         parts=args.part,

@@ -58,6 +58,17 @@ AUTOGRADER_DIR = "autograder"
 GRADESCOPE_DIR = "gradescope"
 GRADESCOPE_ZIP = PurePosixPath("autograder.zip")
 BUNDLE_DIR = ".grader"  # inside the student template: what `grader check` runs on
+# The instructor's commands and what only they use: left out of the student's grader, whose
+# `grader --help` then lists only what works there (cli skips a command module that is absent).
+INSTRUCTOR_ONLY = (
+    "verify.py",
+    "batch.py",
+    "release.py",
+    "bench.py",
+    "mutants.py",
+    "gradescope_autograder.py",
+    "roster",
+)
 PUBLIC_SUITE = "public"
 HIDDEN_SUITE = "hidden"
 WORKFLOW_SOURCE = PurePosixPath(".github/classroom/classroom.yml")
@@ -500,7 +511,7 @@ def build(rubric: Rubric) -> Artefacts:
     text = student_workflow(workflow.read_text(encoding="utf-8"), ids)
     student[WORKFLOW_TARGET] = FileEntry(text.encode("utf-8"))
     bundle = PurePosixPath(BUNDLE_DIR)
-    _copy_dir(student, package, bundle / "grader")
+    _copy_dir(student, package, bundle / "grader", skip_top=INSTRUCTOR_ONLY)
     student[bundle / RUBRIC_PATH] = rubric_file
     _copy_dir(student, rubric.starter, bundle / starter)
     _copy_dir(student, rubric.tests, bundle / tests, skip_top=[HIDDEN_SUITE])

@@ -12,10 +12,13 @@ import os
 import shutil
 import subprocess
 import sysconfig
+import tempfile
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from unprivileged import TEST_UID, as_unprivileged
 
 from grader.check import BANNER
 from grader.release import BUNDLE_DIR, STUDENT_DIR, release
@@ -36,9 +39,21 @@ def run(command: list[str], cwd: Path, timeout: float = 600) -> subprocess.Compl
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A released template with its own venv and ``pip install -e .`` done."""
-    base = tmp_path_factory.mktemp("check")
+def template() -> Iterator[tuple[Path, Path]]:
+    """A released template with its own venv and ``pip install -e .`` done.
+
+    In a folder anyone may enter (not pytest's, which only its owner may), so that
+    an unprivileged user can run it too.
+    """
+    base = Path(tempfile.mkdtemp(prefix="template-"))
+    base.chmod(0o755)
+    try:
+        yield _release_template(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _release_template(base: Path) -> tuple[Path, Path]:
     release(base / "out", rubric=RUBRIC)
     student = base / "out" / STUDENT_DIR
     env_dir = base / "venv"
@@ -55,6 +70,60 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     installed = run([str(python), "-m", "pip", "install", "-q", "--no-deps", "-e", "."], student)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return student, env_dir
+
+
+def test_the_students_grader_offers_only_their_commands(template: tuple[Path, Path]) -> None:
+    student, env_dir = template
+    shown = run(
+        [
+            str(
+                env_dir / "bin" / "grader",
+            ),
+            "--help",
+        ],
+        student,
+    )
+    assert shown.returncode == 0, shown.stderr
+    for command in ("verify", "batch", "release", "bench"):
+        assert command not in shown.stdout, shown.stdout
+    assert "check" in shown.stdout and "grade" in shown.stdout
+    graded = run([str(env_dir / "bin" / "grader"), "grade", "."], student)
+    assert graded.returncode == 1, graded.stdout + graded.stderr
+    assert "INSTRUCTOR ERROR" not in graded.stderr and "Instructor errors" not in graded.stdout
+    assert "public tests" in graded.stdout
+
+
+def _reference_work(student: Path, work: Path) -> Path:
+    shutil.copytree(student, work, ignore=shutil.ignore_patterns(".grader"))
+    for path in (ROOT / "assignment" / "solution").rglob("*.py"):
+        target = work / path.relative_to(ROOT / "assignment" / "solution")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return work
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("bwrap") is None,
+    reason="running as another user needs root and bubblewrap",
+)
+def test_an_unprivileged_student_gets_full_public_marks(template: tuple[Path, Path]) -> None:
+    student, env_dir = template
+    base = Path(tempfile.mkdtemp(prefix="student-"))
+    try:
+        work = _reference_work(student, base / "work")
+        subprocess.run(["chown", "-R", f"{TEST_UID}:{TEST_UID}", str(base)], check=True)
+        report = base / "check.json"
+        result = run(
+            as_unprivileged(
+                [str(env_dir / "bin" / "grader"), "check", str(work), "--json", str(report)]
+            ),
+            base,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        data = json.loads(report.read_text(encoding="utf-8"))
+        assert data["suite"] == "public" and data["score"] == data["max_score"] > 0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_the_template_runs_its_own_grader(template: tuple[Path, Path]) -> None:
@@ -87,12 +156,7 @@ def test_check_gives_full_public_marks_to_the_reference(
     template: tuple[Path, Path], tmp_path: Path
 ) -> None:
     student, env_dir = template
-    work = tmp_path / "work"
-    shutil.copytree(student, work, ignore=shutil.ignore_patterns(".grader"))
-    for path in (ROOT / "assignment" / "solution").rglob("*.py"):
-        target = work / path.relative_to(ROOT / "assignment" / "solution")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+    work = _reference_work(student, tmp_path / "work")
     report = tmp_path / "check.json"
     result = run(
         [str(env_dir / "bin" / "grader"), "check", str(work), "--json", str(report)], tmp_path

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from unprivileged import TEST_UID, as_unprivileged
 
 from grader import sandbox
 from grader.rubric import load_rubric
@@ -40,7 +41,6 @@ from grader.rubric import load_rubric
 ATTACKS = Path(__file__).parent / "hostile_sandbox"
 RUBRIC = load_rubric()
 SOLUTION = RUBRIC.root / "assignment" / "solution"
-TEST_UID = 64001  # the unprivileged instructor
 # submission folder -> (attack file, the answer file it replaces)
 ATTACKERS = {
     "mallory_spy": ("spy.py", "homework/aggregator.py"),
@@ -191,29 +191,6 @@ def _snapshot(arena: Arena) -> dict[str, str]:
     return digests
 
 
-def _as_unprivileged(command: list[str]) -> list[str]:
-    """``command`` as TEST_UID, with the interpreter's folders made reachable.
-
-    The interpreter may live under a folder others cannot enter (``/root``):
-    an outer bubblewrap (as root) lays an empty tmpfs there and binds the
-    interpreter's folders back, read-only; everything else is the host's.
-    """
-    assert not isinstance(BOX, str)
-    outer = ["bwrap", "--dev-bind", "/", "/"]
-    for path in BOX.readonly:
-        closed = next(
-            (p for p in reversed(Path(path).parents) if not os.stat(p).st_mode & 0o001), None
-        )
-        if closed is not None:
-            outer += ["--perms", "0755", "--tmpfs", str(closed)]
-            for parent in reversed(Path(path).parents):
-                if parent.is_relative_to(closed) and parent != closed:
-                    outer += ["--perms", "0755", "--dir", str(parent)]
-            outer += ["--ro-bind", path, path]
-    setpriv = ["setpriv", f"--reuid={TEST_UID}", f"--regid={TEST_UID}", "--clear-groups"]
-    return [*outer, "--", *setpriv, "--", *command]
-
-
 def _processes_of(uid: int) -> list[str]:
     found = []
     for proc in Path("/proc").iterdir():
@@ -260,7 +237,7 @@ def arena(
         sandboxed_uid = sandbox.UNPRIVILEGED_UID
         if who == "unprivileged" and os.geteuid() == 0:
             subprocess.run(["chown", "-R", f"{TEST_UID}:{TEST_UID}", str(base)], check=True)
-            command = _as_unprivileged(command)
+            command = as_unprivileged(command)
             sandboxed_uid = TEST_UID
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
