@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import grader
 from grader import forkserver, portable
 from grader.channel import ENV_VAR, HANDOFF, SignedChannel, open_signed_channel, read_signed
 from grader.containment import Containment, contain
@@ -105,7 +106,20 @@ def child_environment(home: Path) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="config.settings",
     )
+    found_by_path = _grader_import_path()
+    if found_by_path is not None:
+        env["PYTHONPATH"] = found_by_path
     return env
+
+
+def _grader_import_path() -> str | None:
+    """The folder holding the ``grader`` package when this process found it through
+    ``sys.path`` (``PYTHONPATH``, as Gradescope's ``run_autograder`` does) rather than
+    an installed distribution: children must import the same copy. In the sandbox
+    that folder shows the grader package and nothing else."""
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
+    on_path = {os.path.abspath(entry) for entry in sys.path if entry}
+    return parent if parent in on_path else None
 
 
 def pytest_command(

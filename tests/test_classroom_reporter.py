@@ -242,10 +242,11 @@ def real_report(output: str) -> Report:
     plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
     for runner, score, max_score in re.findall(r"Total points for (\w+): ([\d.]+)/([\d.]+)", plain):
         report.runner_lines[runner] = f"{score}/{max_score}"
-    for runner, score in re.findall(r"│ (\w+)\s+│ ([\d.]+)\s+│", plain):
+    # A long decimal is cut by the reporter's table ("18.1818181…"): the digits shown count.
+    for runner, score in re.findall(r"│ (\w+)\s+│ ([\d.]+)…?\s+│", plain):
         if runner in report.runner_lines:  # not the table's header or total row
             report.runner_totals[runner] = float(score)
-    total = re.search(r"│ Total:\s+│ ([\d.]+)\s+│ ([\d.]+)", plain)
+    total = re.search(r"│ Total:\s+│ ([\d.]+)…?\s+│ ([\d.]+)", plain)
     assert total is not None, plain[-2000:]
     report.table_total = float(total.group(1))
     posted = re.search(r"::notice title=Autograding complete::Points ([\d.]+)/([\d.]+)", plain)

@@ -333,6 +333,9 @@ def test_no_escape_sequence_or_formula_reaches_a_reader(arena: Arena) -> None:
             text = path.read_text(encoding="utf-8", errors="replace")
             assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text, path
     assert "\x1b" not in arena.output and "\x9b" not in arena.output
+    # The Markdown image beacon arrives as text, never as an image to fetch.
+    feedback = (arena.out / "feedback" / "-2+3+cmd|' -C calc'!A0.md").read_text()
+    assert "![beacon](" not in feedback and "\\!\\[beacon\\]" in feedback, feedback
     csv_text = (arena.out / "gradebook.csv").read_text()
     for line in csv_text.splitlines()[1:]:
         assert not line.startswith(("=", "+", "-", "@")), line
