@@ -46,6 +46,8 @@ PLUGINS = (
 MEMORY_LIMIT = 2 * 1024**3
 FILE_SIZE_LIMIT = 256 * 1024**2
 OUTPUT_TAIL = 64 * 1024
+# Inside a workspace, what graded code must not change: shown read-only in the sandbox.
+PROTECTED = (TESTS_DIR, "pytest.ini")
 
 # SYSTEMROOT, WINDIR, PATHEXT, COMSPEC: what Python itself needs on Windows.
 _ALLOWED_ENV = (
@@ -184,18 +186,58 @@ class _Process(Protocol):
     def wait(self, timeout: float | None = None) -> int: ...
 
 
+@dataclass(frozen=True)
+class _Launch:
+    """One grading process to start: what every way of starting it needs."""
+
+    workspace: Path
+    test_paths: list[str]
+    env: dict[str, str]
+    output: int
+    channel: SignedChannel
+    bound: Containment
+    test_timeout: float
+    collect_only: bool
+
+    def arguments(self) -> list[str]:
+        """pytest's arguments (forked processes)."""
+        return pytest_arguments(
+            self.workspace,
+            self.test_paths,
+            test_timeout=self.test_timeout,
+            collect_only=self.collect_only,
+        )
+
+    def command(self, launch_args: list[str]) -> list[str]:
+        """The whole command line (spawned processes)."""
+        return pytest_command(
+            self.workspace,
+            self.test_paths,
+            test_timeout=self.test_timeout,
+            collect_only=self.collect_only,
+            launch_args=launch_args,
+        )
+
+    def fork(
+        self, server: forkserver.ForkServer, env: dict[str, str], box: dict[str, int] | None
+    ) -> forkserver.ForkedProcess:
+        """Ask the fork server for it (``box``: the held sandbox to enter)."""
+        return server.spawn(
+            self.arguments(),
+            env=env,
+            cwd=self.workspace,
+            output_fd=self.output,
+            channel_fds=self.channel.fds,
+            memory=MEMORY_LIMIT,
+            file_size=FILE_SIZE_LIMIT,
+            cgroups=self.bound.cgroups,
+            nproc=self.bound.nproc,
+            sandbox=box,
+        )
+
+
 def _start(
-    workspace: Path,
-    test_paths: list[str],
-    *,
-    env: dict[str, str],
-    output: int,
-    channel: SignedChannel,
-    bound: Containment,
-    test_timeout: float,
-    collect_only: bool,
-    sandbox: Sandbox | None,
-    cleanups: list[Callable[[], None]],
+    launch: _Launch, sandbox: Sandbox | None, cleanups: list[Callable[[], None]]
 ) -> tuple[_Process, str]:
     """Start it in the sandbox; else fork it from the fork server, or spawn it.
 
@@ -205,73 +247,32 @@ def _start(
     run once the process has ended (closing the held sandbox).
     """
     if sandbox is not None and sandbox.can_hold:
-        forked = _fork_sandboxed(
-            workspace,
-            test_paths,
-            env=env,
-            output=output,
-            channel=channel,
-            bound=bound,
-            test_timeout=test_timeout,
-            collect_only=collect_only,
-            sandbox=sandbox,
-            cleanups=cleanups,
-        )
+        forked = _fork_sandboxed(launch, sandbox, cleanups)
         if forked is not None:
             return forked, "sandbox-forkserver"
     if sandbox is not None:
-        return _start_sandboxed(
-            workspace,
-            test_paths,
-            env=env,
-            output=output,
-            channel=channel,
-            bound=bound,
-            test_timeout=test_timeout,
-            collect_only=collect_only,
-            sandbox=sandbox,
-        ), "sandbox"
+        return _start_sandboxed(launch, sandbox), "sandbox"
     server = forkserver.shared(child_environment(Path(tempfile.gettempdir())))
     if server is not None:
         try:
-            forked = server.spawn(
-                pytest_arguments(
-                    workspace, test_paths, test_timeout=test_timeout, collect_only=collect_only
-                ),
-                env=env,
-                cwd=workspace,
-                output_fd=output,
-                channel_fds=channel.fds,
-                memory=MEMORY_LIMIT,
-                file_size=FILE_SIZE_LIMIT,
-                cgroups=bound.cgroups,
-                nproc=bound.nproc,
-            )
-            return forked, "forkserver"
+            return launch.fork(server, launch.env, None), "forkserver"
         except forkserver.ForkServerError:
             pass  # spawn this one; a broken server is not asked again
-    command = pytest_command(
-        workspace,
-        test_paths,
-        test_timeout=test_timeout,
-        collect_only=collect_only,
-        launch_args=bound.launch_args(),
-    )
-    return _spawn(command, workspace=workspace, env=env, output=output, channel=channel), "spawn"
+    command = launch.command(launch.bound.launch_args())
+    return _spawn(command, launch), "spawn"
 
 
-def _spawn(
-    command: list[str], *, workspace: Path, env: dict[str, str], output: int, channel: SignedChannel
-) -> subprocess.Popen[bytes]:
+def _spawn(command: list[str], launch: _Launch) -> subprocess.Popen[bytes]:
     """Start ``command`` handing it the channel by descriptor, or on stdin where a child
     cannot inherit descriptors (Windows): the same records either way."""
+    channel = launch.channel
     try:
         return subprocess.Popen(
             command,
-            cwd=workspace,
-            env={**env, ENV_VAR: channel.env_value},
+            cwd=launch.workspace,
+            env={**launch.env, ENV_VAR: channel.env_value},
             stdin=subprocess.DEVNULL,
-            stdout=output,
+            stdout=launch.output,
             stderr=subprocess.STDOUT,
             pass_fds=channel.fds,
             start_new_session=True,
@@ -280,10 +281,10 @@ def _spawn(
         pass
     process = subprocess.Popen(
         command,
-        cwd=workspace,
-        env={**env, ENV_VAR: HANDOFF},
+        cwd=launch.workspace,
+        env={**launch.env, ENV_VAR: HANDOFF},
         stdin=subprocess.PIPE,
-        stdout=output,
+        stdout=launch.output,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -296,83 +297,44 @@ def _spawn(
 
 
 def _fork_sandboxed(
-    workspace: Path,
-    test_paths: list[str],
-    *,
-    env: dict[str, str],
-    output: int,
-    channel: SignedChannel,
-    bound: Containment,
-    test_timeout: float,
-    collect_only: bool,
-    sandbox: Sandbox,
-    cleanups: list[Callable[[], None]],
+    launch: _Launch, sandbox: Sandbox, cleanups: list[Callable[[], None]]
 ) -> _Process | None:
     """Fork the process from the fork server into a held sandbox; None: spawn instead."""
     server = forkserver.shared(child_environment(Path(tempfile.gettempdir())))
     if server is None or sandbox.uid is None:
         return None
-    _hand_over(workspace, sandbox.uid)
+    _hand_over(launch.workspace, sandbox.uid)
     try:
-        holder = sandbox.hold(workspace=workspace, protected=(TESTS_DIR, "pytest.ini"))
+        holder = sandbox.hold(workspace=launch.workspace, protected=PROTECTED)
     except OSError:
         return None
     cleanups.append(holder.close)
+    env = {**launch.env, "HOME": SANDBOX_HOME, "TMPDIR": SANDBOX_HOME}
     try:
-        return server.spawn(
-            pytest_arguments(
-                workspace, test_paths, test_timeout=test_timeout, collect_only=collect_only
-            ),
-            env={**env, "HOME": SANDBOX_HOME, "TMPDIR": SANDBOX_HOME},
-            cwd=workspace,
-            output_fd=output,
-            channel_fds=channel.fds,
-            memory=MEMORY_LIMIT,
-            file_size=FILE_SIZE_LIMIT,
-            cgroups=bound.cgroups,
-            nproc=bound.nproc,
-            sandbox={"pid": holder.pid, "uid": sandbox.uid},
-        )
+        return launch.fork(server, env, {"pid": holder.pid, "uid": sandbox.uid})
     except forkserver.ForkServerError:
         return None
 
 
-def _start_sandboxed(
-    workspace: Path,
-    test_paths: list[str],
-    *,
-    env: dict[str, str],
-    output: int,
-    channel: SignedChannel,
-    bound: Containment,
-    test_timeout: float,
-    collect_only: bool,
-    sandbox: Sandbox,
-) -> subprocess.Popen[bytes]:
+def _start_sandboxed(launch: _Launch, sandbox: Sandbox) -> subprocess.Popen[bytes]:
     """``python -m grader.launch`` inside bubblewrap, in the part's cgroups."""
     if sandbox.uid is not None:
-        _hand_over(workspace, sandbox.uid)
-    launch_args = ["--nproc", str(bound.nproc)] if bound.nproc is not None else []
+        _hand_over(launch.workspace, sandbox.uid)
+    nproc = launch.bound.nproc
     command = sandbox.wrap(
-        pytest_command(
-            workspace,
-            test_paths,
-            test_timeout=test_timeout,
-            collect_only=collect_only,
-            launch_args=launch_args,
-        ),
-        workspace=workspace,
-        protected=(TESTS_DIR, "pytest.ini"),
-        cgroups=bound.cgroups,
+        launch.command(["--nproc", str(nproc)] if nproc is not None else []),
+        workspace=launch.workspace,
+        protected=PROTECTED,
+        cgroups=launch.bound.cgroups,
     )
     return subprocess.Popen(
         command,
-        cwd=workspace,
-        env={**env, ENV_VAR: channel.env_value},
+        cwd=launch.workspace,
+        env={**launch.env, ENV_VAR: launch.channel.env_value},
         stdin=subprocess.DEVNULL,
-        stdout=output,
+        stdout=launch.output,
         stderr=subprocess.STDOUT,
-        pass_fds=channel.fds,
+        pass_fds=launch.channel.fds,
         start_new_session=True,
     )
 
@@ -427,18 +389,17 @@ def run_pytest(
         open_signed_channel(scratch, {"digests": expected_files}) as channel,
         log.open("wb") as output,
     ):
-        process, outcome.launcher = _start(
-            workspace,
-            test_paths,
+        launch = _Launch(
+            workspace=workspace,
+            test_paths=test_paths,
             env=env,
             output=output.fileno(),
             channel=channel,
             bound=bound,
             test_timeout=test_timeout,
             collect_only=collect_only,
-            sandbox=sandbox,
-            cleanups=cleanups,
         )
+        process, outcome.launcher = _start(launch, sandbox, cleanups)
         try:
             outcome.returncode = process.wait(timeout=budget)
         except subprocess.TimeoutExpired:
