@@ -12,6 +12,7 @@ without. Smaller tests take one primitive away in-process.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -98,7 +99,7 @@ def test_the_self_check_works_without_the_primitive(
     done, statuses = _check(python, tmp_path / "report.json")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert statuses == native  # same tests, same outcomes
-    assert "Public tests: 35 / 35" in done.stdout
+    assert re.search(r"Public tests: (\d+) / \1\b", done.stdout), done.stdout[-2000:]
     said = " ".join(done.stdout.split())
     assert "Also done without here:" in said
     if "proc" in names:
