@@ -244,6 +244,8 @@ def arena(
             "HOME": str(arena.home),
             "GITHUB_TOKEN": f"{arena.canary}-token",
             "LANG": "C.UTF-8",
+            # The grader's own plotting cache (the roster report): not the attackers' doing.
+            "MPLCONFIGDIR": str(base / "mplconfig"),
         }
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
         arena.output = done.stdout + done.stderr
