@@ -12,8 +12,8 @@ without. Smaller tests take one primitive away in-process.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import sysconfig
