@@ -276,7 +276,7 @@ def test_steps_run_in_order(classroom: dict[str, Any]) -> None:
 
 def test_ci_services_and_commands() -> None:
     workflow = load(CI)
-    job = only_job(workflow)
+    job = workflow["jobs"]["test"]
     assert isinstance(job["timeout-minutes"], int)
     services = job["services"]
     assert "6379:6379" in services["redis"]["ports"]
@@ -288,6 +288,17 @@ def test_ci_services_and_commands() -> None:
     assert any(re.search(r"(^|\s)\.ci/run\b", s) for s in scripts)
     assert any(re.search(r"grader verify\b", s) for s in scripts)
     assert (ROOT / ".ci" / "run").stat().st_mode & 0o111, ".ci/run must be executable"
+
+
+def test_ci_self_checks_the_template_where_students_work() -> None:
+    job = load(CI)["jobs"]["self-check"]
+    matrix = job["strategy"]["matrix"]
+    assert set(matrix["os"]) == {"windows-latest", "macos-latest"}
+    assert {"3.11", "3.13"} <= {str(v) for v in matrix["python"]}
+    (step,) = [s for s in job["steps"] if "run" in s]
+    assert step["shell"] == "bash"
+    for command in ("grader\" release", "grader\" check", "pytest -q tests"):
+        assert command in step["run"], command
 
 
 # ---------------------------------------------------------------------------- the grade step, run
