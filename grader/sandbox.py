@@ -140,14 +140,16 @@ class Sandbox:
         try:
             process = subprocess.Popen(
                 self.wrap(
-                    ["/bin/sh", "-c", "read -r _"],  # stdin: the lifeline
+                    # "ready" once bubblewrap has set everything up (its info comes
+                    # earlier, while it still mounts); then wait on stdin, the lifeline.
+                    ["/bin/sh", "-c", "echo ready; read -r _"],
                     workspace=workspace,
                     protected=protected,
                     info_fd=write,
                 ),
                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},  # readable inside: no secret
                 stdin=life_in,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 pass_fds=(write,),
                 start_new_session=True,
@@ -162,6 +164,10 @@ class Sandbox:
         holder = Holder(process, lifeline=life_out)
         try:
             holder.pid = int(json.loads(info)["child-pid"])
+            assert process.stdout is not None
+            ready = _read_until(process.stdout.fileno(), b"ready\n")
+            if not ready:
+                raise ValueError("the placeholder never said it was ready")
         except (ValueError, KeyError, TypeError) as exc:
             holder.close()
             error = process.stderr.read().decode(errors="replace") if process.stderr else ""
@@ -216,6 +222,21 @@ def _traversable_parents(path: str, made: set[str]) -> list[str]:
     return args
 
 
+def _read_until(fd: int, wanted: bytes, timeout: float = 30.0) -> bool:
+    """Read ``fd`` until ``wanted`` has arrived (True), or EOF or ``timeout`` (False)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in data and (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return False
+        chunk = os.read(fd, 64)
+        if not chunk:
+            return False
+        data += chunk
+    return wanted in data
+
+
 def _read_info(fd: int, timeout: float = 30.0) -> bytes:
     """bubblewrap's ``--info-fd`` JSON object: read until it parses (the descriptor may
     stay open in the sandbox, so EOF is not awaited), EOF, or ``timeout``."""
@@ -257,8 +278,9 @@ class Holder:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
-        if self.process.stderr is not None:
-            self.process.stderr.close()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def runtime_paths() -> tuple[str, ...]:
