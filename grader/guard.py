@@ -30,8 +30,7 @@ from pathlib import Path
 # Module attributes that decide what a test's outcome is and how it reaches the grader.
 WATCHED: dict[str, tuple[str, ...]] = {
     "_pytest.runner": (
-        "call_and_report",
-        "call_runtest_hook",
+        "call_and_report",  # pytest 9 folds the old call_runtest_hook into it
         "runtestprotocol",
         "pytest_runtest_protocol",
         "pytest_runtest_call",
