@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from unprivileged import TEST_UID, as_unprivileged
 
 from grader import sandbox
 from grader.batch import run_batch
@@ -112,3 +116,78 @@ def test_clean_strips_control_characters_but_newline_and_tab() -> None:
 @pytest.mark.parametrize("cell", ["=1+2", "+1", "-2+3+cmd|' -C calc'!A0", "@SUM(A1)", "\tx"])
 def test_csv_cells_never_start_a_formula(cell: str) -> None:
     assert csv_cell(cell).startswith("'")
+
+
+PROBE = """
+import json, os
+
+def _facts():
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    tmp = os.statvfs("/tmp")
+    try:
+        open("grading_tests/planted.py", "w").write("x = 1")
+        tests_writable = True
+    except OSError as exc:
+        tests_writable = exc.strerror
+    return {
+        "uid": os.getuid(),
+        "cap_eff": status["CapEff"].strip(),
+        "no_new_privs": status["NoNewPrivs"].strip(),
+        "tmp_bytes": tmp.f_blocks * tmp.f_frsize,
+        "tests_writable": tests_writable,
+        "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "hostname": os.uname().nodename,
+        "interfaces": [l.split(":")[0].strip() for l in open("/proc/net/dev").readlines()[2:]],
+        "home": os.path.exists(os.path.expanduser("~/.bashrc")),
+    }
+
+async def hello(request):
+    raise RuntimeError("FACTS" + json.dumps(_facts()) + "FACTS")
+"""
+
+
+@pytest.mark.skipif(isinstance(BOX, str), reason=f"no sandbox here: {BOX}")
+@pytest.mark.parametrize("who", ["grader's user", "unprivileged"])
+def test_what_graded_code_sees_from_inside(who: str) -> None:
+    """The SECURITY.md table, asked from inside a graded process, as root and not."""
+    if who == "unprivileged" and (os.geteuid() != 0 or shutil.which("bwrap") is None):
+        pytest.skip("running as another user needs root and bubblewrap")
+    base = Path(tempfile.mkdtemp(prefix="probe-"))
+    try:
+        (base / "sub" / "homework").mkdir(parents=True)
+        (base / "sub" / "homework" / "async_views.py").write_text(PROBE)
+        report = base / "r.json"
+        command = [
+            sys.executable,
+            "-c",
+            "import sys; from grader.cli import main; sys.exit(main())",
+            "grade",
+            str(base / "sub"),
+            "--part",
+            "async_view",
+            "--json",
+            str(report),
+        ]
+        if who == "unprivileged":
+            subprocess.run(["chown", "-R", f"{TEST_UID}:{TEST_UID}", str(base)], check=True)
+            command = as_unprivileged(command)
+        subprocess.run(command, capture_output=True, check=False, cwd=base)
+        facts = _facts(report)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    if os.geteuid() == 0 and who != "unprivileged":
+        assert facts["uid"] == sandbox.UNPRIVILEGED_UID
+    assert int(facts["cap_eff"], 16) == 0 and facts["no_new_privs"] == "1"
+    assert facts["tmp_bytes"] <= sandbox.TMP_SIZE
+    assert facts["tests_writable"] == "Read-only file system"
+    assert max(facts["pids"]) < 50  # its own PID namespace: a handful of processes
+    assert facts["hostname"] == "grader"
+    assert facts["interfaces"] == ["lo"]  # a network namespace of its own
+    assert facts["home"] is False
+
+
+def _facts(report: Path) -> dict[str, Any]:
+    messages = [t["message"] for p in json.loads(report.read_text())["parts"] for t in p["tests"]]
+    raw = next(m for m in messages if "FACTS" in m).split("FACTS")[1]
+    facts: dict[str, Any] = json.loads(raw)
+    return facts
