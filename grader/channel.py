@@ -194,8 +194,10 @@ def open_signed_channel(directory: Path, payload: Any = None) -> Iterator[Signed
     read_end, write_end = os.pipe()
     try:
         data = key.hex().encode() + b"\n" + json.dumps(payload).encode()
-        with contextlib.suppress(OSError):  # pipes cannot be made non-blocking everywhere
-            os.set_blocking(write_end, False)
+        set_blocking = getattr(os, "set_blocking", None)  # Windows before 3.12: none
+        if set_blocking is not None:
+            with contextlib.suppress(OSError):  # pipes cannot be made non-blocking everywhere
+                set_blocking(write_end, False)
         os.write(write_end, data)  # small (a key and a few digests): fits the pipe
     finally:
         os.close(write_end)

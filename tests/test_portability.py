@@ -29,7 +29,16 @@ RUBRIC = load_rubric()
 SHIM = Path(__file__).parent / "platform_shim"
 SOLUTION = RUBRIC.root / "assignment" / "solution"
 PLATFORMS = {
-    "windows-like": ("resource", "fork", "pidfd_open", "proc", "sigalrm", "killpg", "pass_fds"),
+    "windows-like": (
+        "resource",
+        "fork",
+        "pidfd_open",
+        "proc",
+        "sigalrm",
+        "killpg",
+        "pass_fds",
+        "set_blocking",
+    ),
     "macos-like": ("pidfd_open", "proc", "rlimit_as"),
 }
 

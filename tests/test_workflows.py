@@ -297,7 +297,7 @@ def test_ci_self_checks_the_template_where_students_work() -> None:
     assert {"3.11", "3.13"} <= {str(v) for v in matrix["python"]}
     (step,) = [s for s in job["steps"] if "run" in s]
     assert step["shell"] == "bash"
-    for command in ("grader\" release", "grader\" check", "pytest -q tests"):
+    for command in ('grader" release', 'grader" check', "pytest -q tests"):
         assert command in step["run"], command
 
 

@@ -37,7 +37,7 @@ elif "rlimit_as" in NAMES:
         return _setrlimit(kind, limits)
 
     resource.setrlimit = _refusing
-for name in ("fork", "pidfd_open", "killpg"):
+for name in ("fork", "pidfd_open", "killpg", "set_blocking"):
     if name in NAMES and hasattr(os, name):
         delattr(os, name)
 if "sigalrm" in NAMES:
