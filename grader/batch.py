@@ -42,7 +42,7 @@ from grader.engine import default_jobs, grade
 from grader.errors import GraderError
 from grader.results import SUITES, GradeResult, number
 from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
-from grader.sandbox import Sandbox, detect
+from grader.sandbox import Sandbox, detect, why_not
 from grader.text import clean, csv_cell
 from grader.workspace import Answer, Sources, find_answers, load_sources
 
@@ -212,7 +212,7 @@ def _row_from_result(name: str, result: GradeResult, rubric: Rubric) -> Row:
         total=str(number(result.score)),
         max_score=str(number(result.max_score)),
         reason=reason,
-        sandbox=f"no: {result.unsandboxed}" if result.unsandboxed else "yes",
+        sandbox=_sandbox_cell(result.unsandboxed),
     )
 
 
@@ -266,8 +266,12 @@ def _grade_one(job: _Job, setup: _Setup) -> tuple[Row, str, bool]:
 
 
 def _error_row(name: str, reason: str, setup: _Setup) -> Row:
-    sandbox = "yes" if isinstance(setup.sandbox, Sandbox) else f"no: {setup.sandbox}"
-    return Row(name, ERROR, reason=reason, sandbox=sandbox)
+    return Row(name, ERROR, reason=reason, sandbox=_sandbox_cell(why_not(setup.sandbox)))
+
+
+def _sandbox_cell(unsandboxed: str) -> str:
+    """The gradebook's ``sandboxed`` column: ``yes``, or ``no: <why>``."""
+    return f"no: {unsandboxed}" if unsandboxed else "yes"
 
 
 # ----------------------------------------------------------------------------- the batch
@@ -358,10 +362,11 @@ def run_batch(
     if suite not in SUITES:
         raise GraderError(f"unknown suite {suite!r}: use public, hidden or all")
     box = detect() if sandbox is None else sandbox
-    if isinstance(box, str) and not unsandboxed:
+    no_sandbox = why_not(box)
+    if no_sandbox and not unsandboxed:
         raise GraderError(
-            f"no sandbox for the students' code: {box}. Install bubblewrap (and allow user "
-            "namespaces), or pass --unsandboxed to grade without one"
+            f"no sandbox for the students' code: {no_sandbox}. Install bubblewrap (and allow "
+            "user namespaces), or pass --unsandboxed to grade without one"
         )
     submissions = _submissions(directory)
     feedback_dir = feedback_dir or csv_path.parent / "feedback"
@@ -374,7 +379,7 @@ def run_batch(
     summary = BatchSummary()
     rows: dict[str, Row] = {}
     to_grade: list[_Job] = []
-    sandbox_tag = "" if isinstance(box, Sandbox) else f"|unsandboxed:{box}"
+    sandbox_tag = f"|unsandboxed:{no_sandbox}" if no_sandbox else ""
     for submission in submissions:
         answers: dict[str, list[Answer]] | None
         try:

@@ -92,7 +92,7 @@ def contain(limit: int = TASK_LIMIT, memory: int | None = None) -> Iterator[Cont
     memory_cgroup = None
     if memory and not (cgroup is not None and _limit_memory_v2(cgroup, memory)):
         memory_cgroup = _make_memory_cgroup(memory)
-    running = None if portable.is_root() else _user_tasks()
+    running = None if cgroup is not None or portable.is_root() else _user_tasks()
     if cgroup is not None:
         containment = Containment(cgroup=cgroup)
     elif running is not None and portable.resource_module() is not None:
@@ -127,16 +127,7 @@ def join(cgroup: Path) -> None:
 
 def limit_processes(nproc: int) -> None:
     """In the child: at most ``nproc`` tasks for this user (ignored by the kernel for root)."""
-    resource = portable.resource_module()
-    if resource is None or not hasattr(resource, "RLIMIT_NPROC"):
-        return
-    try:
-        _soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
-        if hard != resource.RLIM_INFINITY:
-            nproc = min(nproc, hard)
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-    except (ValueError, OSError):
-        return
+    portable.set_rlimit("RLIMIT_NPROC", nproc)
 
 
 def _controller_parent(controller: str) -> tuple[Path, bool] | None:

@@ -41,7 +41,7 @@ from grader.results import (
 )
 from grader.rubric import Part, Rubric, load_rubric
 from grader.runner import RunOutcome, describe_exit, run_pytest, run_resuming
-from grader.sandbox import Sandbox, detect
+from grader.sandbox import Sandbox, detect, why_not
 from grader.text import clean
 from grader.workspace import (
     SUITE_DIRS,
@@ -186,7 +186,7 @@ def grade(
         submission=clean(str(submission)),
         duration=round(time.monotonic() - started, 3),
         problems=problems,
-        unsandboxed="" if isinstance(box, Sandbox) else box,
+        unsandboxed=why_not(box),
     )
 
 

@@ -223,11 +223,10 @@ def scan_sources(files: Iterable[tuple[str, bytes]]) -> list[Finding]:
 
 def scan_files(files: Iterable[tuple[str, Path]]) -> list[Finding]:
     """Scan ``(rubric path, file on disk)`` pairs: the answer files of one part."""
-    findings: list[Finding] = []
+    readable = []
     for name, path in files:
         try:
-            source = path.read_text(encoding="utf-8", errors="replace")
+            readable.append((name, path.read_bytes()))
         except OSError:
             continue
-        findings += scan_source(source, name)
-    return findings
+    return scan_sources(readable)

@@ -23,23 +23,6 @@ from grader import containment, portable
 from grader.channel import ChannelWriter
 
 
-def _limit(name: str, value: int) -> bool:
-    """Set the resource limit ``name``; False where the OS has none or refuses it (macOS's
-    RLIMIT_AS), which costs only that limit."""
-    resource = portable.resource_module()
-    kind = getattr(resource, name, None)
-    if resource is None or kind is None:
-        return False
-    try:
-        _soft, hard = resource.getrlimit(kind)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(kind, (value, value))
-    except (ValueError, OSError):
-        return False
-    return True
-
-
 def apply_limits(
     *, memory: int, file_size: int, cgroups: list[Path] | None = None, nproc: int | None = None
 ) -> None:
@@ -52,9 +35,9 @@ def apply_limits(
         containment.join(cgroup)
     if nproc is not None:
         containment.limit_processes(nproc)
-    _limit("RLIMIT_AS", memory)
-    _limit("RLIMIT_FSIZE", file_size)
-    _limit("RLIMIT_CORE", 0)
+    portable.set_rlimit("RLIMIT_AS", memory)
+    portable.set_rlimit("RLIMIT_FSIZE", file_size)
+    portable.set_rlimit("RLIMIT_CORE", 0)
 
 
 def run_pytest_main(pytest_args: list[str], writer: ChannelWriter | None) -> int:

@@ -27,6 +27,24 @@ def resource_module() -> ModuleType | None:
     return resource
 
 
+def set_rlimit(name: str, value: int) -> bool:
+    """Set the resource limit ``name`` (``"RLIMIT_AS"``...) to ``value``, within the hard
+    limit; False where the OS has no such limit or refuses it (macOS's RLIMIT_AS),
+    which costs only that limit."""
+    resource = resource_module()
+    kind = getattr(resource, name, None)
+    if resource is None or kind is None:
+        return False
+    try:
+        _soft, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, value))
+    except (ValueError, OSError):
+        return False
+    return True
+
+
 @functools.cache
 def can_pass_fds() -> bool:
     """Whether a child can inherit a descriptor by number (``Popen(pass_fds=...)``).

@@ -82,7 +82,9 @@ class RunOutcome:
     duration: float = 0.0
     output: str = ""
     integrity: list[str] = field(default_factory=list)  # for the instructor (channel.read_signed)
-    launcher: str = ""  # ``forkserver``, ``spawn`` or ``sandbox``: how the process was started
+    # How the process was started: ``forkserver``, ``spawn``, ``sandbox`` (a fresh interpreter
+    # in bubblewrap) or ``sandbox-forkserver`` (forked into a held sandbox).
+    launcher: str = ""
 
     def events(self, name: str) -> list[dict[str, Any]]:
         """The records of one kind (``collected``, ``result``, ``finish``...)."""
@@ -252,7 +254,7 @@ def _start(
             return forked, "sandbox-forkserver"
     if sandbox is not None:
         return _start_sandboxed(launch, sandbox), "sandbox"
-    server = forkserver.shared(child_environment(Path(tempfile.gettempdir())))
+    server = _fork_server()
     if server is not None:
         try:
             return launch.fork(server, launch.env, None), "forkserver"
@@ -260,6 +262,11 @@ def _start(
             pass  # spawn this one; a broken server is not asked again
     command = launch.command(launch.bound.launch_args())
     return _spawn(command, launch), "spawn"
+
+
+def _fork_server() -> forkserver.ForkServer | None:
+    """This grader process's fork server, started with a grading process's environment."""
+    return forkserver.shared(child_environment(Path(tempfile.gettempdir())))
 
 
 def _spawn(command: list[str], launch: _Launch) -> subprocess.Popen[bytes]:
@@ -300,7 +307,7 @@ def _fork_sandboxed(
     launch: _Launch, sandbox: Sandbox, cleanups: list[Callable[[], None]]
 ) -> _Process | None:
     """Fork the process from the fork server into a held sandbox; None: spawn instead."""
-    server = forkserver.shared(child_environment(Path(tempfile.gettempdir())))
+    server = _fork_server()
     if server is None or sandbox.uid is None:
         return None
     _hand_over(launch.workspace, sandbox.uid)
@@ -327,16 +334,7 @@ def _start_sandboxed(launch: _Launch, sandbox: Sandbox) -> subprocess.Popen[byte
         protected=PROTECTED,
         cgroups=launch.bound.cgroups,
     )
-    return subprocess.Popen(
-        command,
-        cwd=launch.workspace,
-        env={**launch.env, ENV_VAR: launch.channel.env_value},
-        stdin=subprocess.DEVNULL,
-        stdout=launch.output,
-        stderr=subprocess.STDOUT,
-        pass_fds=launch.channel.fds,
-        start_new_session=True,
-    )
+    return _spawn(command, launch)
 
 
 def _unwrap_status(returncode: int) -> int:

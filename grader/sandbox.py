@@ -156,6 +156,7 @@ class Sandbox:
             )
         except OSError:
             os.close(life_out)
+            os.close(read)
             raise
         finally:
             os.close(write)
@@ -169,8 +170,9 @@ class Sandbox:
             if not ready:
                 raise ValueError("the placeholder never said it was ready")
         except (ValueError, KeyError, TypeError) as exc:
-            holder.close()
+            holder.stop()  # its stderr says why, once it has ended
             error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            holder.close()
             raise OSError(f"bubblewrap did not start: {error.strip() or exc}") from exc
         return holder
 
@@ -269,7 +271,7 @@ class Holder:
     lifeline: int = -1  # the grader's end of the placeholder's pipe
     pid: int = 0
 
-    def close(self) -> None:
+    def stop(self) -> None:
         """Kill the sandbox: its init, and so every process inside."""
         if self.lifeline >= 0:
             with contextlib.suppress(OSError):
@@ -278,9 +280,18 @@ class Holder:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+    def close(self) -> None:
+        """Kill the sandbox (``stop``) and close the pipes from bubblewrap."""
+        self.stop()
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def why_not(box: Sandbox | str) -> str:
+    """Why graded code runs without a sandbox (``detect()``'s answer); empty when it has one."""
+    return "" if isinstance(box, Sandbox) else box
 
 
 def runtime_paths() -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import channel, containment, launch, portable, runner
+from grader import channel, containment, portable, runner
 from grader.rubric import load_rubric
 
 RUBRIC = load_rubric()
@@ -123,7 +123,7 @@ def test_the_self_check_works_without_the_primitive(
 def test_no_resource_module_costs_only_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "resource", None)
     assert portable.resource_module() is None
-    assert launch._limit("RLIMIT_AS", 1 << 30) is False
+    assert portable.set_rlimit("RLIMIT_AS", 1 << 30) is False
     containment.limit_processes(10)  # nothing to set, nothing raised
     assert any("resource module" in s for s in portable.skipped())
 
@@ -136,7 +136,7 @@ def test_an_rlimit_the_os_refuses_costs_only_that_limit(monkeypatch: pytest.Monk
         raise ValueError("current limit exceeds maximum limit")
 
     monkeypatch.setattr(resource, "setrlimit", refuse)
-    assert launch._limit("RLIMIT_AS", 1 << 30) is False
+    assert portable.set_rlimit("RLIMIT_AS", 1 << 30) is False
 
 
 def test_no_proc_means_no_task_count(monkeypatch: pytest.MonkeyPatch) -> None:
