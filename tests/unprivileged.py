@@ -16,17 +16,31 @@ TEST_UID = 64001  # no such user: a uid that owns nothing on the machine
 
 
 def as_unprivileged(command: list[str]) -> list[str]:
-    """``command`` as TEST_UID (needs root and bubblewrap)."""
+    """``command`` as TEST_UID (needs root and bubblewrap).
+
+    Each closed folder gets one empty tmpfs (a second one over the same folder
+    would hide what was bound under the first); then every interpreter folder
+    beneath it is bound back, its parents made as 0755 directories once each.
+    """
+    closed_for = {path: _topmost_closed(Path(path)) for path in runtime_paths()}
+    closed = {c for c in closed_for.values() if c is not None}
     outer = ["bwrap", "--dev-bind", "/", "/"]
-    for path in runtime_paths():
-        closed = next(
-            (p for p in reversed(Path(path).parents) if not os.stat(p).st_mode & 0o001), None
-        )
-        if closed is not None:
-            outer += ["--perms", "0755", "--tmpfs", str(closed)]
-            for parent in reversed(Path(path).parents):
-                if parent.is_relative_to(closed) and parent != closed:
-                    outer += ["--perms", "0755", "--dir", str(parent)]
-            outer += ["--ro-bind", path, path]
+    for folder in sorted(closed, key=lambda c: len(c.parts)):
+        if not any(folder != other and folder.is_relative_to(other) for other in closed):
+            outer += ["--perms", "0755", "--tmpfs", str(folder)]
+    made: set[Path] = set()
+    for path, top in closed_for.items():
+        if top is None:
+            continue
+        for parent in reversed(Path(path).parents):
+            if parent.is_relative_to(top) and parent not in made and parent not in closed:
+                made.add(parent)
+                outer += ["--perms", "0755", "--dir", str(parent)]
+        outer += ["--ro-bind", path, path]
     setpriv = ["setpriv", f"--reuid={TEST_UID}", f"--regid={TEST_UID}", "--clear-groups"]
     return [*outer, "--", *setpriv, "--", *command]
+
+
+def _topmost_closed(path: Path) -> Path | None:
+    """The highest folder above ``path`` that others may not enter, if any."""
+    return next((p for p in reversed(path.parents) if not os.stat(p).st_mode & 0o001), None)
