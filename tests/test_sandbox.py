@@ -170,7 +170,7 @@ def test_what_graded_code_sees_from_inside(who: str) -> None:
         ]
         if who == "unprivileged":
             subprocess.run(["chown", "-R", f"{TEST_UID}:{TEST_UID}", str(base)], check=True)
-            command = as_unprivileged(command)
+            command = as_unprivileged(command, readable=(str(RUBRIC.root),))
         subprocess.run(command, capture_output=True, check=False, cwd=base)
         facts = _facts(report)
     finally:

@@ -15,14 +15,15 @@ from grader.sandbox import runtime_paths
 TEST_UID = 64001  # no such user: a uid that owns nothing on the machine
 
 
-def as_unprivileged(command: list[str]) -> list[str]:
-    """``command`` as TEST_UID (needs root and bubblewrap).
+def as_unprivileged(command: list[str], readable: tuple[str, ...] = ()) -> list[str]:
+    """``command`` as TEST_UID (needs root and bubblewrap); ``readable``: folders it
+    must also read (the assignment's repository) wherever the checkout lies.
 
     Each closed folder gets one empty tmpfs (a second one over the same folder
     would hide what was bound under the first); then every interpreter folder
     beneath it is bound back, its parents made as 0755 directories once each.
     """
-    closed_for = {path: _topmost_closed(Path(path)) for path in runtime_paths()}
+    closed_for = {path: _topmost_closed(Path(path)) for path in (*readable, *runtime_paths())}
     closed = {c for c in closed_for.values() if c is not None}
     outer = ["bwrap", "--dev-bind", "/", "/"]
     for folder in sorted(closed, key=lambda c: len(c.parts)):
