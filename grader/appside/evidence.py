@@ -1,0 +1,131 @@
+"""Evidence that exists only inside the app: the event loop's heartbeat, the SQL queries
+and the threads they ran on, the line of the answer file that was running.
+
+The trusted side asks for it (``watch.start`` / ``watch.stop``) and treats it
+as what it is, a report from the process being graded: every test that rests
+on it carries the ``in_app_evidence`` marker, and the reports count its points.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STUDENT_PACKAGE = "homework"
+
+
+def _student_folder() -> Path | None:
+    try:
+        spec = importlib.util.find_spec(STUDENT_PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    return Path(spec.origin).resolve().parent
+
+
+def student_site(module: str | None = None) -> str:
+    """``homework/x.py:12``: the outermost line of an answer file on the caller's stack
+    (of ``module`` only, when given), or ``""``."""
+    folder = _student_folder()
+    if folder is None:
+        return ""
+    wanted = None
+    if module:
+        wanted = Path(*module.split(".")[1:]).with_suffix(".py").as_posix()
+    frame = sys._getframe(1)
+    found = ""
+    while frame is not None:
+        try:
+            rel = Path(frame.f_code.co_filename).resolve().relative_to(folder).as_posix()
+        except (ValueError, OSError):
+            rel = ""
+        if rel and rel != "__init__.py" and (wanted is None or rel == wanted):
+            found = f"{STUDENT_PACKAGE}/{rel}:{frame.f_lineno}"
+        frame = frame.f_back
+    return found
+
+
+@dataclass
+class Watch:
+    """One watch: a heartbeat on the loop and/or a hook on every SQL query."""
+
+    period: float | None = None
+    query_delay: float | None = None
+    site_module: str | None = None
+    max_gap: float = 0.0
+    ticks: int = 0
+    loop_thread: int = 0
+    statements: list[str] = field(default_factory=list)
+    threads: set[int] = field(default_factory=set)
+    sites: set[tuple[int, str]] = field(default_factory=set)
+    _task: asyncio.Task[None] | None = None
+    _original: Any = None
+
+    async def start(self) -> None:
+        self.loop_thread = threading.get_ident()
+        if self.query_delay is not None:
+            self._hook_queries()
+        if self.period:
+            self._task = asyncio.create_task(self._beat(self.period))
+            await asyncio.sleep(self.period * 2)  # let it start ticking
+
+    async def stop(self) -> dict[str, Any]:
+        if self._task is not None and self.period:
+            await asyncio.sleep(self.period * 2)  # a last tick after the work
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.unhook()
+        return {
+            "max_gap": self.max_gap,
+            "ticks": self.ticks,
+            "loop_thread": self.loop_thread,
+            "query_count": len(self.statements),
+            "query_threads": sorted(self.threads),
+            "queries_on_loop": sorted(
+                {site for ident, site in self.sites if ident == self.loop_thread and site}
+            ),
+        }
+
+    async def _beat(self, period: float) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(period)
+            now = time.perf_counter()
+            self.max_gap = max(self.max_gap, now - last)
+            self.ticks += 1
+            last = now
+
+    def _hook_queries(self) -> None:
+        from django.db.backends.utils import CursorWrapper
+
+        original = CursorWrapper._execute_with_wrappers
+        watch = self
+        delay = self.query_delay or 0.0
+
+        def execute(cursor: Any, sql: str, params: Any, many: bool, executor: Any) -> Any:
+            ident = threading.get_ident()
+            watch.statements.append(sql)
+            watch.threads.add(ident)
+            watch.sites.add((ident, student_site(watch.site_module)))
+            if delay:
+                time.sleep(delay)
+            return original(cursor, sql, params, many, executor)
+
+        self._original = original
+        CursorWrapper._execute_with_wrappers = execute  # type: ignore[method-assign]
+
+    def unhook(self) -> None:
+        if self._original is not None:
+            from django.db.backends.utils import CursorWrapper
+
+            CursorWrapper._execute_with_wrappers = self._original  # type: ignore[method-assign]
+            self._original = None

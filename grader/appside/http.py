@@ -1,0 +1,127 @@
+"""Drive the project through Django's real handlers: ``ASGIHandler`` and ``WSGIHandler``.
+
+A request arrives from the trusted side as plain data (method, path, query,
+headers, body) and leaves as plain data (status, headers, body). A fresh
+handler is made for each request, so it always loads the middleware of the
+current settings, as a server started with those settings would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+from typing import Any
+from urllib.parse import unquote
+
+HOST = "testserver"
+
+
+def _header_pairs(request: dict[str, Any]) -> list[tuple[str, str]]:
+    headers = [(str(k), str(v)) for k, v in request.get("headers") or []]
+    if not any(name.lower() == "host" for name, _ in headers):
+        headers.insert(0, ("host", HOST))
+    body = request.get("body") or b""
+    if body and not any(name.lower() == "content-length" for name, _ in headers):
+        headers.append(("content-length", str(len(body))))
+    return headers
+
+
+async def asgi(request: dict[str, Any]) -> dict[str, Any]:
+    """Answer ``request`` through a new ``ASGIHandler`` (its own ThreadSensitiveContext)."""
+    from django.core.handlers.asgi import ASGIHandler
+
+    path = str(request.get("path") or "/")
+    body: bytes = request.get("body") or b""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": str(request.get("method") or "GET").upper(),
+        "scheme": "http",
+        "path": unquote(path),
+        "raw_path": path.encode(),
+        "query_string": str(request.get("query") or "").encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in _header_pairs(request)],
+        "server": (HOST, 80),
+        "client": ("127.0.0.1", 50000),
+    }
+    done = asyncio.Event()
+    sent_body = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent_body
+        if not sent_body:
+            sent_body = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    answer: dict[str, Any] = {"status": 0, "headers": [], "body": b""}
+    chunks: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = int(message["status"])
+            answer["headers"] = [
+                [bytes(k).decode("latin-1"), bytes(v).decode("latin-1")]
+                for k, v in message.get("headers") or []
+            ]
+        elif message["type"] == "http.response.body":
+            chunks.append(bytes(message.get("body") or b""))
+            if not message.get("more_body"):
+                done.set()
+
+    try:
+        await ASGIHandler()(scope, receive, send)
+    finally:
+        done.set()
+    answer["body"] = b"".join(chunks)
+    return answer
+
+
+def wsgi(request: dict[str, Any]) -> dict[str, Any]:
+    """Answer ``request`` through a new ``WSGIHandler`` (call it in a worker thread)."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    path = str(request.get("path") or "/")
+    body: bytes = request.get("body") or b""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": str(request.get("method") or "GET").upper(),
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote(path, encoding="latin-1"),
+        "QUERY_STRING": str(request.get("query") or ""),
+        "SERVER_NAME": HOST,
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in _header_pairs(request):
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[key] = value
+        else:
+            environ[f"HTTP_{key}"] = value
+    answer: dict[str, Any] = {"status": 0, "headers": [], "body": b""}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        answer["status"] = int(status.split(" ", 1)[0])
+        answer["headers"] = [[str(k), str(v)] for k, v in headers]
+        return lambda data: None
+
+    result = WSGIHandler()(environ, start_response)
+    try:
+        answer["body"] = b"".join(bytes(chunk) for chunk in result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return answer

@@ -1,0 +1,9 @@
+"""The trusted side of the split harness: pytest, the suites, and the client of the app.
+
+Tests reach the student's project only through ``App`` (``client.py``): HTTP
+requests, task calls, settings, the clock, facts and in-app evidence, all
+over the channel to ``grader.appside``, which runs in the sandbox. This side
+never imports an answer file; it alone holds the hidden tests and reaches
+every verdict. The database is shared: fixture rows go in and results are
+read back through the pristine models.
+"""

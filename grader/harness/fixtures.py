@@ -1,0 +1,145 @@
+"""The harness's pytest fixtures: ``app`` and ``upstream_router``, and the shared database.
+
+Registered as a plugin (``-p grader.harness.fixtures`` by the grader, and by
+``pytest_plugins`` in the suites' ``conftest.py`` for a plain ``pytest``).
+
+Where the app comes from:
+
+* ``$GRADER_HARNESS_FD`` set: the grader started it in the sandbox and hands
+  over its channel. If it dies, the session stops (the grader starts a fresh
+  app and workspace and resumes after the test that killed it).
+* otherwise: the harness starts ``python -m grader.appside`` in the project
+  folder (the rootdir) itself, unsandboxed, as a student's own ``pytest``
+  does; one that dies is started again for the next test.
+
+The database is shared by both sides: ``$GRADER_DATABASE_URL`` when given
+(the grader's: a SQLite file in the workspace, or PostgreSQL), else a SQLite
+file in a temporary folder (never the student's own ``db.sqlite3``). The
+trusted side migrates it with the pristine migrations, writes fixture rows
+and reads results through the pristine models (pytest-django, with
+``django_db(transaction=True)``: the app sees only committed rows).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.harness.client import App, AppGone
+
+HARNESS_FD_ENV = "GRADER_HARNESS_FD"
+DATABASE_ENV = "GRADER_DATABASE_URL"
+APP_UID_ENV = "GRADER_APP_UID"
+
+_APP = pytest.StashKey["_AppHolder"]()
+
+
+class _AppHolder:
+    """The session's app, started on first use (and again after a crash, when ours)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.app: App | None = None
+        self.database_url = ""
+        self.log: Any = None
+
+    def get(self) -> App:
+        if self.app is not None and self.app.alive:
+            return self.app
+        fd = os.environ.get(HARNESS_FD_ENV)
+        if fd is not None:
+            if self.app is not None:  # the grader's app died: the grader resumes
+                raise AppGone(self.app.gone or "the app process ended")
+            self.app = App.attach(int(fd))
+            return self.app
+        if self.app is not None:
+            self.app.close()
+        self.app = App.launch(Path(str(self.config.rootpath)), self._environment(), self._log())
+        return self.app
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop(HARNESS_FD_ENV, None)
+        env["DATABASE_URL"] = self.database_url
+        env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        return env
+
+    def _log(self) -> Any:
+        if self.log is None:
+            self.log = tempfile.TemporaryFile()  # the app's prints stay out of pytest's output
+        return self.log
+
+    def close(self) -> None:
+        if self.app is not None:
+            self.app.close()
+            self.app = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_APP] = _AppHolder(config)
+    config.addinivalue_line(
+        "markers",
+        "in_app_evidence: the verdict rests on evidence the app reports about itself "
+        "(its event loop, its queries): counted apart in the reports",
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    holder = config.stash.get(_APP, None)
+    if holder is not None:
+        holder.close()
+
+
+def _database_url(tmp_root: Path) -> str:
+    given = os.environ.get(DATABASE_ENV)
+    if given:
+        return given
+    return f"sqlite:///{(tmp_root / 'grading.sqlite3').as_posix()}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The shared database, migrated: both sides open the same one (not a test copy)."""
+    import dj_database_url
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    holder: _AppHolder = request.config.stash[_APP]
+    holder.database_url = _database_url(tmp_path_factory.mktemp("database"))
+    connections.close_all()
+    # In place: Django's connections hold this very dict (a new one would not be seen).
+    settings.DATABASES["default"].update(dj_database_url.parse(holder.database_url, conn_max_age=0))
+    with django_db_blocker.unblock():
+        call_command("migrate", interactive=False, verbosity=0)
+    connections.close_all()
+    uid = os.environ.get(APP_UID_ENV)
+    name = str(settings.DATABASES["default"].get("NAME", ""))
+    if uid is not None and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        os.chown(name, int(uid), int(uid))  # the sandboxed app writes it too
+
+
+@pytest.fixture(scope="session")
+def _app_session(request: pytest.FixtureRequest, django_db_setup: None) -> _AppHolder:
+    return request.config.stash[_APP]
+
+
+@pytest.fixture
+def app(_app_session: _AppHolder) -> Iterator[App]:
+    """The student's project, running in its own process: ``app.get("/async/")``..."""
+    handle = _app_session.get()
+    try:
+        yield handle
+    finally:
+        if handle.alive:
+            try:
+                handle.reset()
+            except AppGone:
+                pass
