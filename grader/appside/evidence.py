@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 STUDENT_PACKAGE = "homework"
@@ -40,7 +41,7 @@ def student_site(module: str | None = None) -> str:
     wanted = None
     if module:
         wanted = Path(*module.split(".")[1:]).with_suffix(".py").as_posix()
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     found = ""
     while frame is not None:
         try:
@@ -107,7 +108,7 @@ class Watch:
     def _hook_queries(self) -> None:
         from django.db.backends.utils import CursorWrapper
 
-        original = CursorWrapper._execute_with_wrappers
+        original = CursorWrapper._execute_with_wrappers  # type: ignore[attr-defined]
         watch = self
         delay = self.query_delay or 0.0
 
@@ -121,11 +122,11 @@ class Watch:
             return original(cursor, sql, params, many, executor)
 
         self._original = original
-        CursorWrapper._execute_with_wrappers = execute  # type: ignore[method-assign]
+        CursorWrapper._execute_with_wrappers = execute  # type: ignore[attr-defined]
 
     def unhook(self) -> None:
         if self._original is not None:
             from django.db.backends.utils import CursorWrapper
 
-            CursorWrapper._execute_with_wrappers = self._original  # type: ignore[method-assign]
+            CursorWrapper._execute_with_wrappers = self._original  # type: ignore[attr-defined]
             self._original = None

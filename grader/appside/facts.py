@@ -88,7 +88,7 @@ async def beat_entries(task: str, last_run: str, at: list[str]) -> dict[str, Any
     answer: dict[str, Any] = {"entries": len(entries), "due": []}
     if not entries:
         return answer
-    entry = entries[0]
+    entry: dict[str, Any] = entries[0]
     answer["args"] = repr(entry.get("args"))
     answer["kwargs"] = repr(entry.get("kwargs"))
     answer["has_arguments"] = bool(entry.get("args")) or bool(entry.get("kwargs"))
@@ -96,7 +96,7 @@ async def beat_entries(task: str, last_run: str, at: list[str]) -> dict[str, Any
     for moment in at:
         with freeze_time(datetime.datetime.fromisoformat(moment)):
             try:
-                answer["due"].append(bool(entry.get("schedule").is_due(previous).is_due))
+                answer["due"].append(bool(entry["schedule"].is_due(previous).is_due))
             except Exception as exc:
                 answer["due"].append(f"error: {type(exc).__name__}")
     return answer

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -61,7 +62,7 @@ async def asgi(request: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {"status": 0, "headers": [], "body": b""}
     chunks: list[bytes] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Mapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             answer["status"] = int(message["status"])
             answer["headers"] = [

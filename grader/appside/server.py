@@ -94,7 +94,9 @@ class AppServer:
         try:
             self.send(answer)
         except (ValueError, TypeError) as exc:  # a value that cannot be sent
-            self.send({"id": number, "ok": False, "error": {"type": "ProtocolError", "message": str(exc)}})
+            self.send(
+                {"id": number, "ok": False, "error": {"type": "ProtocolError", "message": str(exc)}}
+            )
 
     # ------------------------------------------------------------------ operations
     async def op_http(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -217,7 +217,8 @@ class App:
         if message.get("ok") is True:
             future.set_result(message.get("value"))
             return
-        error = message.get("error") if isinstance(message.get("error"), dict) else {}
+        raw_error = message.get("error")
+        error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
         future.set_exception(
             AppError(
                 str(error.get("type", "Error"))[:100],
@@ -388,7 +389,11 @@ class App:
 
     @contextlib.contextmanager
     def watch(
-        self, *, heartbeat: float | None = None, queries: float | None = None, site: str | None = None
+        self,
+        *,
+        heartbeat: float | None = None,
+        queries: float | None = None,
+        site: str | None = None,
     ) -> Iterator[Evidence]:
         """In-app evidence over the block: the loop's heartbeat (a tick every ``heartbeat``
         seconds) and/or every SQL query (each delayed ``queries`` seconds)."""
@@ -415,7 +420,8 @@ def _upstream_request(raw: Any) -> httpx.Request:
         for pair in raw.get("headers") or []
         if isinstance(pair, list) and len(pair) == 2
     ]
-    timeout = raw.get("timeout") if isinstance(raw.get("timeout"), dict) else {}
+    raw_timeout = raw.get("timeout")
+    timeout: dict[str, Any] = raw_timeout if isinstance(raw_timeout, dict) else {}
     return httpx.Request(
         str(raw.get("method", "GET")),
         raw["url"],

@@ -22,6 +22,7 @@ and reads results through the pristine models (pytest-django, with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -32,9 +33,12 @@ import pytest
 
 from grader.harness.client import App, AppGone
 
-HARNESS_FD_ENV = "GRADER_HARNESS_FD"
+HARNESS_FD_ENV = "GRADER_HARNESS_FD"  # the grader started the app (sandbox): its channel
+PROJECT_ENV = "GRADER_APP_PROJECT"  # the grader wants the app started here (no sandbox)
 DATABASE_ENV = "GRADER_DATABASE_URL"
 APP_UID_ENV = "GRADER_APP_UID"
+EXIT_FILE_ENV = "GRADER_APP_EXIT_FILE"
+APP_GONE_EXIT = 76  # grader.runner.APP_GONE_EXIT: the grader resumes with a fresh app
 
 _APP = pytest.StashKey["_AppHolder"]()
 
@@ -59,19 +63,21 @@ class _AppHolder:
             return self.app
         if self.app is not None:
             self.app.close()
-        self.app = App.launch(Path(str(self.config.rootpath)), self._environment(), self._log())
+        project = os.environ.get(PROJECT_ENV) or str(self.config.rootpath)
+        log = None if os.environ.get(PROJECT_ENV) else self._log()  # the grader's log, or ours
+        self.app = App.launch(Path(project), self._environment(), log)
         return self.app
 
     def _environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.pop(HARNESS_FD_ENV, None)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
         env["DATABASE_URL"] = self.database_url
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         return env
 
     def _log(self) -> Any:
         if self.log is None:
-            self.log = tempfile.TemporaryFile()  # the app's prints stay out of pytest's output
+            # The app's prints stay out of pytest's output; closed with the session.
+            self.log = tempfile.TemporaryFile()  # noqa: SIM115
         return self.log
 
     def close(self) -> None:
@@ -87,6 +93,31 @@ def pytest_configure(config: pytest.Config) -> None:
         "in_app_evidence: the verdict rests on evidence the app reports about itself "
         "(its event loop, its queries): counted apart in the reports",
     )
+
+
+def under_grader() -> bool:
+    """Whether the grader runs this session (it then resumes after an app that ended)."""
+    return HARNESS_FD_ENV in os.environ or PROJECT_ENV in os.environ
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Under the grader, a test during which the app ended ends the session at once: the
+    grader reports that test with how the app ended and resumes after it, on a fresh app."""
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(AppGone) and under_grader():
+        holder = item.config.stash[_APP]
+        process = holder.app.process if holder.app is not None else None
+        exit_file = os.environ.get(EXIT_FILE_ENV)
+        if process is not None and exit_file:
+            try:
+                code = process.wait(5)
+            except Exception:
+                code = None
+            if code is not None:
+                Path(exit_file).write_text(str(code))
+        os._exit(APP_GONE_EXIT)
+    return report
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -139,7 +170,5 @@ def app(_app_session: _AppHolder) -> Iterator[App]:
         yield handle
     finally:
         if handle.alive:
-            try:
+            with contextlib.suppress(AppGone):
                 handle.reset()
-            except AppGone:
-                pass
