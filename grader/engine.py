@@ -48,6 +48,8 @@ from grader.workspace import (
     TESTS_DIR,
     Answer,
     Sources,
+    build_app,
+    build_trusted,
     build_workspace,
     find_answers,
     load_sources,
@@ -226,17 +228,17 @@ def _run_part(
     scratch: Path,
     sandbox: Sandbox | None,
 ) -> RunOutcome:
-    def build(workspace: Path) -> list[str]:
-        return build_workspace(
-            sources,
-            workspace,
-            answers={a.file: a.content for a in answers if a.path is not None},
-            test_files=[part.test_file],
-            suite=suite,
-        )
+    given = {a.file: a.content for a in answers if a.path is not None}
 
+    def build(workspace: Path) -> None:
+        build_app(sources, workspace, answers=given)
+
+    trusted = scratch / "trusted"
+    test_paths = build_trusted(sources, trusted, test_files=[part.test_file], suite=suite)
     return run_resuming(
         build,
+        trusted=trusted,
+        test_paths=test_paths,
         scratch=scratch,
         test_timeout=rubric.test_timeout,
         budget=rubric.part_timeout,

@@ -149,17 +149,22 @@ class ForkServer:
         env: dict[str, str],
         cwd: Path,
         output_fd: int,
-        channel_fds: tuple[int, int],
+        channel_fds: tuple[int, int] | None,
         memory: int,
         file_size: int,
         cgroups: list[Path],
         nproc: int | None,
         sandbox: dict[str, int] | None = None,
+        program: str = "pytest",
+        harness_fd: int | None = None,
     ) -> ForkedProcess:
-        """Fork a grading process running ``pytest.main(args)`` in ``cwd``.
+        """Fork a grading process running ``pytest.main(args)`` in ``cwd`` (or, with
+        ``program="app"``, the app server on ``harness_fd``).
 
         ``sandbox``: ``{"pid": the sandbox's init, "uid": the uid to run as}``:
         the child enters that sandbox (``grader.nsenter``) before it runs anything.
+        ``harness_fd``: the pytest process's end of the harness channel (its app runs
+        elsewhere), or the app's end.
         """
         request = json.dumps(
             {
@@ -171,14 +176,22 @@ class ForkServer:
                 "cgroups": [str(group) for group in cgroups],
                 "nproc": nproc,
                 "sandbox": sandbox,
+                "program": program,
+                "harness": harness_fd is not None,
             }
         ).encode()
+        placeholder = os.open(os.devnull, os.O_RDONLY)  # for a descriptor this child lacks
+        fds = [
+            output_fd,
+            *(channel_fds or (placeholder, placeholder)),
+            harness_fd if harness_fd is not None else placeholder,
+        ]
         status_read, status_write = os.pipe()
         try:
             with self._lock:
                 if self.broken:
                     raise ForkServerError("broken")
-                socket.send_fds(self._control, [request], [output_fd, *channel_fds, status_write])
+                socket.send_fds(self._control, [request], [*fds, status_write])
         except OSError as exc:
             self.broken = True
             os.close(status_read)
@@ -188,6 +201,7 @@ class ForkServer:
             raise
         finally:
             os.close(status_write)  # the zygote holds its copy: EOF when it is gone
+            os.close(placeholder)
         buffered = b""
         deadline = time.monotonic() + FORK_TIMEOUT
         while b"\n" not in buffered:

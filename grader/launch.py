@@ -16,11 +16,16 @@ file ever runs while the channel's descriptor is still named in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from grader import containment, portable
 from grader.channel import ChannelWriter
+
+# The trusted pytest's end of the harness channel, when the grader started the app itself
+# (in the sandbox); see ``grader.harness.fixtures``.
+HARNESS_FD_ENV = "GRADER_HARNESS_FD"
 
 
 def apply_limits(
@@ -50,6 +55,15 @@ def run_pytest_main(pytest_args: list[str], writer: ChannelWriter | None) -> int
     return int(pytest.main(pytest_args, plugins=plugins))
 
 
+def run_app(fd: int) -> int:
+    """Serve the project in the current directory on descriptor ``fd`` (``grader.appside``)."""
+    from grader.appside import wire
+    from grader.appside.server import main as serve
+
+    os.environ[wire.APP_FD_ENV] = str(fd)
+    return serve()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Apply the limits given on the command line and run pytest with the rest."""
     parser = argparse.ArgumentParser(prog="python -m grader.launch")
@@ -59,11 +73,18 @@ def main(argv: list[str] | None = None) -> int:
         "--cgroup", type=Path, action="append", help="join this cgroup first (repeatable)"
     )
     parser.add_argument("--nproc", type=int, help="RLIMIT_NPROC (tasks of this user)")
+    parser.add_argument(
+        "--app", type=int, metavar="FD", help="serve the app on this descriptor, not pytest"
+    )
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     apply_limits(
         memory=args.memory, file_size=args.file_size, cgroups=args.cgroup, nproc=args.nproc
     )
+    if args.app is not None:
+        code = run_app(args.app)
+        sys.stdout.flush()
+        os._exit(code)  # threads still waiting on the student's code do not keep it alive
     pytest_args = list(args.pytest_args)
     if pytest_args[:1] == ["--"]:
         pytest_args = pytest_args[1:]

@@ -29,6 +29,7 @@ from grader import forkserver, portable
 from grader.channel import ENV_VAR, HANDOFF, SignedChannel, open_signed_channel, read_signed
 from grader.containment import Containment, contain
 from grader.guard import digests
+from grader.launch import HARNESS_FD_ENV
 from grader.sandbox import HOME as SANDBOX_HOME
 from grader.sandbox import Sandbox
 from grader.workspace import TESTS_DIR
@@ -42,12 +43,11 @@ PLUGINS = (
     "pytest_socket",
     "respx.plugin",
     "grader.pytest_plugin",
+    "grader.harness.fixtures",
 )
 MEMORY_LIMIT = 2 * 1024**3
 FILE_SIZE_LIMIT = 256 * 1024**2
 OUTPUT_TAIL = 64 * 1024
-# Inside a workspace, what graded code must not change: shown read-only in the sandbox.
-PROTECTED = (TESTS_DIR, "pytest.ini")
 
 # SYSTEMROOT, WINDIR, PATHEXT, COMSPEC: what Python itself needs on Windows.
 _ALLOWED_ENV = (
@@ -83,8 +83,10 @@ class RunOutcome:
     output: str = ""
     integrity: list[str] = field(default_factory=list)  # for the instructor (channel.read_signed)
     # How the process was started: ``forkserver``, ``spawn``, ``sandbox`` (a fresh interpreter
-    # in bubblewrap) or ``sandbox-forkserver`` (forked into a held sandbox).
+    # in bubblewrap) or ``sandbox-forkserver`` (forked into a held sandbox); ``app:...``
+    # when the grader started the app in the sandbox beside it.
     launcher: str = ""
+    app_ended: bool = False  # the run stopped because the app's process ended
 
     def events(self, name: str) -> list[dict[str, Any]]:
         """The records of one kind (``collected``, ``result``, ``finish``...)."""
@@ -196,10 +198,18 @@ class _Launch:
     test_paths: list[str]
     env: dict[str, str]
     output: int
-    channel: SignedChannel
+    channel: SignedChannel | None  # None: the app, which reports nothing to the grader
     bound: Containment
     test_timeout: float
     collect_only: bool
+    program: str = "pytest"  # or "app": the app server (``grader.appside``) on ``harness_fd``
+    harness_fd: int | None = None
+
+    @property
+    def fds(self) -> tuple[int, ...]:
+        """The descriptors the process inherits (beyond its standard streams)."""
+        own = self.channel.fds if self.channel is not None else ()
+        return (*own, *(() if self.harness_fd is None else (self.harness_fd,)))
 
     def arguments(self) -> list[str]:
         """pytest's arguments (forked processes)."""
@@ -212,6 +222,19 @@ class _Launch:
 
     def command(self, launch_args: list[str]) -> list[str]:
         """The whole command line (spawned processes)."""
+        if self.program == "app":
+            return [
+                sys.executable,
+                "-m",
+                "grader.launch",
+                "--memory",
+                str(MEMORY_LIMIT),
+                "--file-size",
+                str(FILE_SIZE_LIMIT),
+                *launch_args,
+                "--app",
+                str(self.harness_fd),
+            ]
         return pytest_command(
             self.workspace,
             self.test_paths,
@@ -229,12 +252,14 @@ class _Launch:
             env=env,
             cwd=self.workspace,
             output_fd=self.output,
-            channel_fds=self.channel.fds,
+            channel_fds=self.channel.fds if self.channel is not None else None,
             memory=MEMORY_LIMIT,
             file_size=FILE_SIZE_LIMIT,
             cgroups=self.bound.cgroups,
             nproc=self.bound.nproc,
             sandbox=box,
+            program=self.program,
+            harness_fd=self.harness_fd,
         )
 
 
@@ -273,19 +298,25 @@ def _spawn(command: list[str], launch: _Launch) -> subprocess.Popen[bytes]:
     """Start ``command`` handing it the channel by descriptor, or on stdin where a child
     cannot inherit descriptors (Windows): the same records either way."""
     channel = launch.channel
+    env = dict(launch.env)
+    if channel is not None:
+        env[ENV_VAR] = channel.env_value
+    if launch.harness_fd is not None and launch.program == "pytest":
+        env[HARNESS_FD_ENV] = str(launch.harness_fd)
     try:
         return subprocess.Popen(
             command,
             cwd=launch.workspace,
-            env={**launch.env, ENV_VAR: channel.env_value},
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=launch.output,
             stderr=subprocess.STDOUT,
-            pass_fds=channel.fds,
+            pass_fds=launch.fds,
             start_new_session=True,
         )
     except (ValueError, AssertionError, TypeError):  # no pass_fds on this platform
-        pass
+        if channel is None or launch.harness_fd is not None:
+            raise  # the harness channel needs descriptors: only the sandbox (Linux) uses it
     process = subprocess.Popen(
         command,
         cwd=launch.workspace,
@@ -312,7 +343,7 @@ def _fork_sandboxed(
         return None
     _hand_over(launch.workspace, sandbox.uid)
     try:
-        holder = sandbox.hold(workspace=launch.workspace, protected=PROTECTED)
+        holder = sandbox.hold(workspace=launch.workspace)
     except OSError:
         return None
     cleanups.append(holder.close)
@@ -331,7 +362,6 @@ def _start_sandboxed(launch: _Launch, sandbox: Sandbox) -> subprocess.Popen[byte
     command = sandbox.wrap(
         launch.command(["--nproc", str(nproc)] if nproc is not None else []),
         workspace=launch.workspace,
-        protected=PROTECTED,
         cgroups=launch.bound.cgroups,
     )
     return _spawn(command, launch)
@@ -353,6 +383,37 @@ def _hand_over(workspace: Path, uid: int) -> None:
         os.chown(path, uid, uid)
 
 
+APP_GONE_EXIT = 76  # the trusted pytest's exit when the app it drives has ended (harness)
+APP_EXIT_FILE_ENV = "GRADER_APP_EXIT_FILE"
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """The app side of a run: the part's workspace (scaffold and answer files only)."""
+
+    workspace: Path
+
+    def database_url(self) -> str:
+        """The database both sides open: a SQLite file in the app's workspace."""
+        return f"sqlite:///{(self.workspace / 'db.sqlite3').as_posix()}"
+
+
+def _harness_env(
+    env: dict[str, str], app: AppSpec, sandbox: Sandbox | None, exit_file: Path
+) -> dict[str, str]:
+    """The trusted pytest's environment: where the app is and which database it shares."""
+    extra = {
+        "GRADER_DATABASE_URL": app.database_url(),
+        "GRADER_STUDENT_DIR": str(app.workspace / "homework"),
+        APP_EXIT_FILE_ENV: str(exit_file),
+    }
+    if sandbox is None:
+        extra["GRADER_APP_PROJECT"] = str(app.workspace)  # the harness starts the app itself
+    elif sandbox.uid is not None:
+        extra["GRADER_APP_UID"] = str(sandbox.uid)
+    return {**env, **extra}
+
+
 def run_pytest(
     workspace: Path,
     test_paths: list[str],
@@ -363,14 +424,21 @@ def run_pytest(
     collect_only: bool = False,
     expected_files: dict[str, str] | None = None,
     sandbox: Sandbox | None = None,
+    app: AppSpec | None = None,
 ) -> RunOutcome:
-    """Run pytest in ``workspace`` once and return its records, killing it after ``budget`` s.
+    """Run the trusted pytest in ``workspace`` once, and the app beside it; return its records.
 
-    ``scratch`` is a private directory (created if needed) for the process's
-    home, its output file and the result channel. ``expected_files``: the
+    ``workspace`` is the trusted folder (pristine scaffold, suites, pytest.ini):
+    nothing graded runs there. ``app``: the part's workspace, served by
+    ``grader.appside`` in the sandbox (started here, its channel handed to
+    pytest) or, without a sandbox, started by the harness itself. pytest is
+    killed after ``budget`` s, and the app with it.
+
+    ``scratch`` is a private directory (created if needed) for the processes'
+    homes, their output files and the result channel. ``expected_files``: the
     digests of the grading files (``grading_files``), checked by the plugin
     after collection; taken from the workspace now when not given. The
-    channel is signed (``channel.read_signed``) and the process bounded by
+    channel is signed (``channel.read_signed``) and the processes bounded by
     ``grader.containment``; what looked forged is in ``RunOutcome.integrity``.
     """
     home = scratch / "home"
@@ -379,14 +447,25 @@ def run_pytest(
     if expected_files is None:
         expected_files = grading_files(workspace)
     log = scratch / "output.log"
+    app_log = scratch / "app.log"
+    exit_file = scratch / "app-exit"
     outcome = RunOutcome()
     started = time.monotonic()
     cleanups: list[Callable[[], None]] = []
+    app_process: _Process | None = None
     with (
         contain(memory=MEMORY_LIMIT) as bound,
         open_signed_channel(scratch, {"digests": expected_files}) as channel,
         log.open("wb") as output,
+        app_log.open("wb") as app_output,
     ):
+        trusted_end: int | None = None
+        if app is not None:
+            env = _harness_env(env, app, sandbox, exit_file)
+            if sandbox is not None:
+                app_process, trusted_end = _start_app(
+                    app, sandbox, bound, app_output.fileno(), home, cleanups
+                )
         launch = _Launch(
             workspace=workspace,
             test_paths=test_paths,
@@ -396,8 +475,13 @@ def run_pytest(
             bound=bound,
             test_timeout=test_timeout,
             collect_only=collect_only,
+            harness_fd=trusted_end,
         )
-        process, outcome.launcher = _start(launch, sandbox, cleanups)
+        try:
+            process, outcome.launcher = _start(launch, None, cleanups)
+        finally:
+            if trusted_end is not None:
+                os.close(trusted_end)  # pytest holds its own copy now
         try:
             outcome.returncode = process.wait(timeout=budget)
         except subprocess.TimeoutExpired:
@@ -408,15 +492,63 @@ def run_pytest(
         finally:
             # Whatever the student's code started in the group (and cgroup) goes too.
             _kill_group(process.pid)
+            if app_process is not None:
+                _kill_group(app_process.pid)
             for cleanup in cleanups:
                 cleanup()
             bound.kill_all()
+            app_code = _app_exit(app_process, exit_file)
     outcome.duration = time.monotonic() - started
-    if outcome.launcher == "sandbox":  # bubblewrap's own exit status
-        outcome.returncode = _unwrap_status(outcome.returncode)
+    if app_process is not None:
+        outcome.launcher = f"app:{outcome.launcher}"
+    if outcome.returncode == APP_GONE_EXIT and app_code is not None:
+        outcome.app_ended = True
+        outcome.returncode = app_code
     outcome.records, outcome.integrity = read_signed(channel.path, channel.key)
-    outcome.output = _tail(log)
+    outcome.output = _tail(log) + _tail(app_log)
     return outcome
+
+
+def _start_app(
+    app: AppSpec,
+    sandbox: Sandbox,
+    bound: Containment,
+    output: int,
+    home: Path,
+    cleanups: list[Callable[[], None]],
+) -> tuple[_Process, int]:
+    """Start the app server in the sandbox; return it and the trusted side's channel end."""
+    import socket
+
+    ours, theirs = socket.socketpair()
+    env = {**child_environment(home), "DATABASE_URL": app.database_url()}
+    launch = _Launch(
+        workspace=app.workspace,
+        test_paths=[],
+        env=env,
+        output=output,
+        channel=None,
+        bound=bound,
+        test_timeout=0,
+        collect_only=False,
+        program="app",
+        harness_fd=theirs.fileno(),
+    )
+    try:
+        process, _how = _start(launch, sandbox, cleanups)
+    finally:
+        theirs.close()  # the app holds its own copy
+    return process, ours.detach()
+
+
+def _app_exit(process: _Process | None, exit_file: Path) -> int | None:
+    """How the app ended: its own status (started here) or what the harness wrote."""
+    if process is not None:
+        return _unwrap_status(process.wait())
+    try:
+        return int(exit_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def grading_files(workspace: Path) -> dict[str, str]:
@@ -426,8 +558,10 @@ def grading_files(workspace: Path) -> dict[str, str]:
 
 
 def run_resuming(
-    build: Callable[[Path], list[str]],
+    build_app: Callable[[Path], None],
     *,
+    trusted: Path,
+    test_paths: list[str],
     scratch: Path,
     test_timeout: float,
     budget: float,
@@ -435,21 +569,20 @@ def run_resuming(
 ) -> RunOutcome:
     """Run the tests, and run again whatever a crash or a hang left unfinished.
 
-    A test that kills its process (``os._exit``, a segfault, the memory
-    limit) is reported as an ``error`` naming how the process ended; a test
-    that timed out stops its session (the plugin sees to it, since the
-    interrupted code may still hold a thread). Either way the tests after it
-    run in a fresh process, so one bad test costs only its own points. All
-    runs share the one wall-clock ``budget``; a run that starts no test ends
-    the loop.
-
-    ``build`` writes a workspace into the folder it is given and returns the
-    test paths: each run gets a fresh one, so nothing a crashed run wrote
-    there (a ``conftest.py``, an edited test) reaches the next.
+    ``trusted`` is the folder pytest runs in (written once: no graded code
+    ever reaches it); ``build_app`` writes an app workspace into the folder it
+    is given. A test during which the app's process ends (``os._exit``, a
+    segfault, the memory limit) is reported as an ``error`` naming how it
+    ended; a test that timed out stops its session (the app may be stuck).
+    Either way the tests after it run against a fresh app in a fresh
+    workspace, so one bad test costs only its own points and nothing a
+    crashed run wrote reaches the next. All runs share the one wall-clock
+    ``budget``; a run that starts no test ends the loop.
     """
     deadline = time.monotonic() + budget
     merged = RunOutcome()
-    expected_files: dict[str, str] | None = None
+    # Taken before any student code ran: every run is checked against the same.
+    expected_files = grading_files(trusted)
     expected: list[str] | None = None
     args: list[str] | None = None
     for attempt in itertools.count(1):
@@ -459,18 +592,16 @@ def run_resuming(
             break
         run_scratch = scratch / f"run-{attempt}"
         workspace = run_scratch / "ws"
-        paths = build(workspace)
-        if expected_files is None:
-            # Taken before any student code ran: every run is checked against the same.
-            expected_files = grading_files(workspace)
+        build_app(workspace)
         outcome = run_pytest(
-            workspace,
-            paths if args is None else args,
+            trusted,
+            test_paths if args is None else args,
             scratch=run_scratch,
             test_timeout=test_timeout,
             budget=remaining,
             expected_files=expected_files,
             sandbox=sandbox,
+            app=AppSpec(workspace),
         )
         merged.integrity += outcome.integrity
         merged.duration += outcome.duration
@@ -491,13 +622,14 @@ def run_resuming(
         finished = {str(r.get("nodeid")) for r in merged.events("result")}
         started = [str(r.get("nodeid")) for r in outcome.events("start")]
         crashed = [n for n in started if n not in finished]
+        who = "Your project's process" if outcome.app_ended else "The test process"
         for nodeid in crashed:
             merged.records.append(
                 {
                     "event": "result",
                     "nodeid": nodeid,
                     "outcome": "error",
-                    "message": f"The test process {describe_exit(outcome.returncode)} "
+                    "message": f"{who} {describe_exit(outcome.returncode)} "
                     "while this test was running.",
                     "duration": 0.0,
                 }

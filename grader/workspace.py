@@ -1,10 +1,14 @@
-"""Assemble the directory one grading process runs in.
+"""Assemble the folders of one part's run: the app's workspace and the trusted folder.
 
-``<ws>/`` = a copy of the pristine starter, then the submission's answer
-files for ONE part (every other part keeps its stub), then the suites under
-``<ws>/grading_tests/`` and the grader's own ``pytest.ini``. Nothing else
-from the submission is read: its settings, conftest, pytest configuration
-and tests never reach the workspace.
+The app's workspace (``build_app``) = a copy of the pristine starter, then the
+submission's answer files for ONE part (every other part keeps its stub).
+It is all the sandbox shows. The trusted folder (``build_trusted``) = the
+pristine starter again (its models and settings: the trusted side shares the
+database), the suites under ``grading_tests/`` and the grader's own
+``pytest.ini``; no answer file ever reaches it. ``build_workspace`` lays both
+in one folder, as the student template has them. Nothing else from the
+submission is read: its settings, conftest, pytest configuration and tests
+never reach either folder.
 
 Every input is read into memory before any graded code runs (``Sources``
 for the starter and the suites, ``Answer.content`` for the answer files) and
@@ -163,6 +167,23 @@ def build_workspace(
         for name in sorted(wanted)
         if f"{folder}/{name}" in sources.tests
     ]
+
+
+def build_app(sources: Sources, dest: Path, *, answers: Mapping[str, bytes]) -> None:
+    """Write the app's workspace: the pristine starter with ``answers`` laid over it.
+
+    It holds no test and no grader configuration: this is all the sandbox shows.
+    """
+    _write_tree(dest, {**sources.starter, **answers})
+
+
+def build_trusted(
+    sources: Sources, dest: Path, *, test_files: Iterable[str], suite: str
+) -> list[str]:
+    """Write the trusted side's folder: the pristine starter (its models and settings, for
+    the shared database), the suites and the grader's ``pytest.ini``; no answer file.
+    Returns the test paths to run, as ``build_workspace`` does."""
+    return build_workspace(sources, dest, answers={}, test_files=test_files, suite=suite)
 
 
 def _in_suite(name: str, suites: tuple[str, ...], wanted: set[str]) -> bool:

@@ -60,6 +60,8 @@ PRELOAD = (
     "pytest_socket",
     "respx.plugin",
     "grader.pytest_plugin",
+    "grader.harness.fixtures",
+    "grader.appside.server",
     "grader.launch",
     "grader.nsenter",
     "httpx",
@@ -104,7 +106,7 @@ PRELOAD = (
     "dateutil.rrule",
     "freezegun",
 )
-FDS_PER_REQUEST = 4  # output, channel, key pipe, status pipe
+FDS_PER_REQUEST = 5  # output, channel, key pipe, the harness socket, status pipe
 MAX_REQUEST = 1024 * 1024
 
 
@@ -192,7 +194,7 @@ def _fork(
     if len(fds) != FDS_PER_REQUEST:
         _close_all(fds)
         return None
-    output, channel, key, status = fds
+    output, channel, key, harness, status = fds
     try:
         request = json.loads(data)
         pid = os.fork()
@@ -201,8 +203,8 @@ def _fork(
         _close_all(fds)
         return None
     if pid == 0:  # the child: never returns into the loop
-        _child(request, output, channel, key)
-    _close_all([output, channel, key])
+        _child(request, output, channel, key, harness)
+    _close_all([output, channel, key, harness])
     try:
         pidfd = os.pidfd_open(pid)
     except OSError as exc:  # cannot watch it: it must not run unwatched
@@ -217,14 +219,15 @@ def _fork(
     return pidfd, pid, status
 
 
-def _child(request: dict[str, Any], output: int, channel: int, key: int) -> NoReturn:
-    """In the forked child: become what ``grader.launch`` is after ``exec``, run pytest, exit."""
+def _child(request: dict[str, Any], output: int, channel: int, key: int, harness: int) -> NoReturn:
+    """In the forked child: become what ``grader.launch`` is after ``exec``, run pytest (or
+    the app server, ``"program": "app"``), exit."""
     code = 1
     try:
         os.setsid()  # its own session and process group, as start_new_session
-        _close_other_fds({0, 1, 2, output, channel, key})
+        _close_other_fds({0, 1, 2, output, channel, key, harness})
         from grader.channel import ENV_VAR, ChannelWriter
-        from grader.launch import apply_limits, run_pytest_main
+        from grader.launch import HARNESS_FD_ENV, apply_limits, run_app, run_pytest_main
 
         apply_limits(
             memory=int(request["memory"]),
@@ -248,13 +251,26 @@ def _child(request: dict[str, Any], output: int, channel: int, key: int) -> NoRe
         os.chdir(workspace)
         os.environ.clear()  # os.environ also updates the C environment (subprocesses)
         os.environ.update({str(k): str(v) for k, v in request["env"].items()})
-        os.environ[ENV_VAR] = f"{channel},{key}"
         time.tzset()
         tempfile.tempdir = None  # TMPDIR is the part's home now
         sys.path[0] = workspace  # what ``python -m`` puts first when started there
-        sys.argv = ["grader.launch", *request["args"]]
-        writer = ChannelWriter.from_environment()
-        code = run_pytest_main(list(request["args"]), writer)
+        if request.get("program") == "app":  # the channel is the app's end of the harness
+            _close_all([channel, key])
+            sys.argv = ["grader.appside"]
+            code = run_app(harness)
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(BaseException):
+                    stream.flush()
+            os._exit(code & 0xFF)  # threads still held by the student's code do not count
+        else:
+            os.environ[ENV_VAR] = f"{channel},{key}"
+            if request.get("harness"):
+                os.environ[HARNESS_FD_ENV] = str(harness)
+            else:
+                _close_all([harness])
+            sys.argv = ["grader.launch", *request["args"]]
+            writer = ChannelWriter.from_environment()
+            code = run_pytest_main(list(request["args"]), writer)
     except SystemExit as exc:
         code = _exit_code(exc.code)
     except BaseException:  # as the interpreter would: print and exit 1
