@@ -38,6 +38,7 @@ import pytest
 
 from grader.channel import MAX_MESSAGE, ChannelWriter
 from grader.guard import Guard, changed_files
+from grader.harness.client import AppError
 from grader.hints import TRAPS, exception_hint, relative
 
 MARKER = "points"
@@ -300,6 +301,13 @@ class Reporter:
                 f"Your code did not finish within {seconds:g} s (this test's time limit): "
                 "look for a blocking call, an endless loop or an await that never returns.",
             )
+        if isinstance(exc, AppError):  # raised in the app: it says what and where itself
+            message = f"{exc.type_name}: {exc.message}" if exc.message else exc.type_name
+            if exc.where:
+                message += f" (at {exc.where})"
+            if exc.trap in TRAPS:
+                message += f"\nHint: {TRAPS[exc.trap]}"
+            return ("error", message)
         location = self._student_location(exc)
         if isinstance(exc, SyntaxError) and str(exc.filename or "").startswith(self._student_dir):
             # The error is in the file, not in a frame: name the file and line,

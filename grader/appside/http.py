@@ -9,13 +9,42 @@ current settings, as a server started with those settings would.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from grader.appside.diagnose import describe
+
 HOST = "testserver"
+# The exceptions Django caught while it answered the current request (it turns them into a
+# 500 page): sent along, as Django's test client re-raises them.
+_CAUGHT: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
+    "caught", default=None
+)
+
+
+def store_exception(sender: object, request: object = None, **kwargs: object) -> None:
+    """``got_request_exception`` receiver: keep the exception for the current request."""
+    caught = _CAUGHT.get()
+    exc = sys.exc_info()[1]
+    if caught is not None and exc is not None:
+        caught.append(exc)
+
+
+def listen() -> None:
+    """Connect the receiver (once Django is set up)."""
+    from django.core.signals import got_request_exception
+
+    got_request_exception.connect(store_exception, dispatch_uid="grader-appside")
+
+
+def _with_exception(answer: dict[str, Any], caught: list[BaseException]) -> dict[str, Any]:
+    if caught:
+        answer["exception"] = describe(caught[0])
+    return answer
 
 
 def _header_pairs(request: dict[str, Any]) -> list[tuple[str, str]]:
@@ -50,6 +79,8 @@ async def asgi(request: dict[str, Any]) -> dict[str, Any]:
     }
     done = asyncio.Event()
     sent_body = False
+    caught: list[BaseException] = []
+    _CAUGHT.set(caught)
 
     async def receive() -> dict[str, Any]:
         nonlocal sent_body
@@ -79,7 +110,7 @@ async def asgi(request: dict[str, Any]) -> dict[str, Any]:
     finally:
         done.set()
     answer["body"] = b"".join(chunks)
-    return answer
+    return _with_exception(answer, caught)
 
 
 def wsgi(request: dict[str, Any]) -> dict[str, Any]:
@@ -112,6 +143,8 @@ def wsgi(request: dict[str, Any]) -> dict[str, Any]:
         else:
             environ[f"HTTP_{key}"] = value
     answer: dict[str, Any] = {"status": 0, "headers": [], "body": b""}
+    caught: list[BaseException] = []
+    _CAUGHT.set(caught)
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         answer["status"] = int(status.split(" ", 1)[0])
@@ -125,4 +158,4 @@ def wsgi(request: dict[str, Any]) -> dict[str, Any]:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-    return answer
+    return _with_exception(answer, caught)

@@ -23,7 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from grader.appside import facts, http, wire
-from grader.appside.evidence import Watch, student_site
+from grader.appside.diagnose import describe
+from grader.appside.evidence import Watch
 from grader.appside.upstream import Forwarder
 
 WORKERS = 32
@@ -82,15 +83,7 @@ class AppServer:
             value = await handler(message.get("args") or {})
             answer = {"id": number, "ok": True, "value": value}
         except Exception as exc:
-            answer = {
-                "id": number,
-                "ok": False,
-                "error": {
-                    "type": type(exc).__name__,
-                    "message": str(exc)[:1000],
-                    "where": _where(exc),
-                },
-            }
+            answer = {"id": number, "ok": False, "error": describe(exc)}
         try:
             self.send(answer)
         except (ValueError, TypeError) as exc:  # a value that cannot be sent
@@ -116,14 +109,7 @@ class AppServer:
                 function = facts._resolve(target)
                 value = function.delay(*call_args).get() if delay else function(*call_args)
             except Exception as exc:
-                return {
-                    "raised": {
-                        "type": type(exc).__name__,
-                        "mro": [cls.__name__ for cls in type(exc).__mro__],
-                        "message": str(exc)[:500],
-                        "where": _where(exc),
-                    }
-                }
+                return {"raised": {**describe(exc), "mro": [c.__name__ for c in type(exc).__mro__]}}
             return {"value": value}
 
         loop = asyncio.get_running_loop()
@@ -191,19 +177,6 @@ def _closing(function: Any, *args: Any) -> Any:
         _close_connections()
 
 
-def _where(exc: BaseException) -> str:
-    """``homework/x.py:12``: the last line of an answer file in the traceback, if any."""
-    site = ""
-    for frame in traceback.extract_tb(exc.__traceback__):
-        marker = "/homework/"
-        if marker in frame.filename.replace("\\", "/"):
-            site = "homework/" + frame.filename.replace("\\", "/").rsplit(marker, 1)[1]
-            site += f":{frame.lineno}"
-    if isinstance(exc, SyntaxError) and exc.filename:
-        site = f"{exc.filename}:{exc.lineno or 0}"
-    return site or student_site()
-
-
 def _channel() -> tuple[int, int]:
     """Take the channel out of the environment: ``(read fd, write fd)``."""
     spec = os.environ.pop(wire.APP_FD_ENV, wire.STDIO)
@@ -225,6 +198,7 @@ def setup_project() -> None:
     import django
 
     django.setup()
+    http.listen()
     try:
         celery_app = importlib.import_module("config.celery").app
         celery_app.conf.update(task_always_eager=True, task_eager_propagates=True)

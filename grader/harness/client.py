@@ -41,13 +41,29 @@ class AppGone(RuntimeError):
 
 
 class AppError(RuntimeError):
-    """The app could not do what was asked; ``type`` and ``where`` say what failed."""
+    """An exception in the app: its ``type_name``, ``message``, the answer-file line
+    ``where`` it happened and the known ``trap`` it shows (see ``grader.hints``).
 
-    def __init__(self, type_name: str, message: str, where: str = "") -> None:
+    Raised in the test as Django's test client re-raises a view's exception; the
+    grader's plugin reports it as ``Type: message (at homework/x.py:12)``.
+    """
+
+    def __init__(self, type_name: str, message: str, where: str = "", trap: str = "") -> None:
         super().__init__(f"{type_name}: {message}")
         self.type_name = type_name
         self.message = message
         self.where = where
+        self.trap = trap
+
+    @classmethod
+    def from_wire(cls, raw: Any) -> AppError:
+        error: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        return cls(
+            str(error.get("type", "Error"))[:100],
+            str(error.get("message", ""))[:1000],
+            str(error.get("where", ""))[:300],
+            str(error.get("trap", ""))[:50],
+        )
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ class AppResponse:
     status_code: int
     headers: httpx.Headers
     content: bytes
+    exception: AppError | None = None  # what Django caught and turned into this 500
 
     @classmethod
     def from_wire(cls, value: Any) -> AppResponse:
@@ -70,7 +87,13 @@ class AppResponse:
             for pair in headers or []
             if isinstance(pair, list) and len(pair) == 2
         ]
-        return cls(status, httpx.Headers(pairs), body)
+        caught = value.get("exception")
+        return cls(
+            status,
+            httpx.Headers(pairs),
+            body,
+            AppError.from_wire(caught) if caught is not None else None,
+        )
 
     @property
     def text(self) -> str:
@@ -89,6 +112,7 @@ class TaskOutcome:
     raised_mro: tuple[str, ...] = ()
     message: str = ""
     where: str = ""
+    trap: str = ""
 
     def raised_a(self, name: str) -> bool:
         """Whether it raised an exception of class ``name`` or a subclass of it."""
@@ -217,15 +241,7 @@ class App:
         if message.get("ok") is True:
             future.set_result(message.get("value"))
             return
-        raw_error = message.get("error")
-        error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
-        future.set_exception(
-            AppError(
-                str(error.get("type", "Error"))[:100],
-                str(error.get("message", ""))[:1000],
-                str(error.get("where", ""))[:300],
-            )
-        )
+        future.set_exception(AppError.from_wire(message.get("error")))
 
     def _lost(self, why: str) -> None:
         with self._lock:
@@ -306,9 +322,14 @@ class App:
         content_type: str | None = None,
         headers: dict[str, str] | None = None,
         via: str = "asgi",
+        raise_request_exception: bool = True,
     ) -> concurrent.futures.Future[AppResponse]:
         """Start one request (through ``ASGIHandler``, or ``WSGIHandler`` with ``via="wsgi"``)
-        and return at once: the future holds the ``AppResponse``."""
+        and return at once: the future holds the ``AppResponse``.
+
+        As with Django's test client, an exception the view raised is raised here
+        (``AppError``) unless ``raise_request_exception=False``: then the 500 page
+        Django made of it is the answer."""
         path, _, query = path.partition("?")
         if params:
             query = "&".join(filter(None, [query, urlencode(params, doseq=True)]))
@@ -329,7 +350,10 @@ class App:
 
         def convert(done: concurrent.futures.Future[Any]) -> None:
             try:
-                answer.set_result(AppResponse.from_wire(done.result()))
+                response = AppResponse.from_wire(done.result())
+                if raise_request_exception and response.exception is not None:
+                    raise response.exception
+                answer.set_result(response)
             except Exception as exc:
                 answer.set_exception(exc)
 
@@ -378,8 +402,9 @@ class App:
             return TaskOutcome(
                 raised=str(raised.get("type")),
                 raised_mro=tuple(str(name) for name in raised.get("mro") or []),
-                message=str(raised.get("message", "")),
-                where=str(raised.get("where", "")),
+                message=str(raised.get("message", ""))[:1000],
+                where=str(raised.get("where", ""))[:300],
+                trap=str(raised.get("trap", ""))[:50],
             )
         return TaskOutcome(value=value.get("value"))
 
