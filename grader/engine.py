@@ -65,6 +65,7 @@ class ExpectedTest:
     points: float | None
     problem: str
     line_no: int
+    in_app_evidence: bool = False
 
 
 @dataclass
@@ -356,6 +357,7 @@ def _expected(raw: dict[str, Any]) -> ExpectedTest:
         points=float(points) if isinstance(points, int | float) else None,
         problem=str(raw.get("problem", "")),
         line_no=int(raw.get("line_no") or 0),
+        in_app_evidence=raw.get("in_app_evidence") is True,
     )
 
 
@@ -471,6 +473,7 @@ def _part_result(
                 message=message,
                 duration=duration,
                 line_no=test.line_no,
+                in_app_evidence=test.in_app_evidence,
             )
         )
     tests = _name_earlier_causes(tests)

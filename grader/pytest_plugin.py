@@ -42,6 +42,8 @@ from grader.harness.client import AppError
 from grader.hints import TRAPS, exception_hint, relative
 
 MARKER = "points"
+# A verdict that rests on what the app reports about itself (``grader.harness``).
+IN_APP_MARKER = "in_app_evidence"
 WATCHDOG_EXIT = 75
 # pytest-timeout's alarm covers set-up, call and clean-up together: a test still
 # running this long after its limit cannot be stopped from inside.
@@ -148,6 +150,7 @@ class Reporter:
                     "points": points,
                     "problem": problem,
                     "line_no": _line_no(item),
+                    "in_app_evidence": item.get_closest_marker(IN_APP_MARKER) is not None,
                 }
             )
         self._writer.send({"event": "collected", "tests": tests})

@@ -47,6 +47,9 @@ class TestResult:
     message: str = ""
     duration: float = 0.0
     line_no: int = 0
+    # The verdict rests on what the app reported about itself (its event loop, its
+    # queries), not only on what the trusted side saw: counted apart in the reports.
+    in_app_evidence: bool = False
 
     @property
     def suite(self) -> str:
@@ -75,6 +78,11 @@ class PartResult:
     # answer files (grader.integrity) and forged or tampered results
     # (channel.read_signed, grader.guard). See grader/SECURITY.md.
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def in_app_points(self) -> float:
+        """The points whose tests rest on evidence the app reports about itself."""
+        return tidy(sum(t.max_score for t in self.tests if t.in_app_evidence))
 
     @property
     def score(self) -> float:
@@ -112,6 +120,11 @@ class GradeResult:
         return tidy(sum(part.max_score for part in self.parts))
 
     @property
+    def in_app_points(self) -> float:
+        """The points, over every part, that rest on evidence the app reports about itself."""
+        return tidy(sum(part.in_app_points for part in self.parts))
+
+    @property
     def full_marks(self) -> bool:
         """True when nothing was lost (and something was graded)."""
         return self.max_score > 0 and self.score >= self.max_score
@@ -124,6 +137,17 @@ class GradeResult:
     def tests(self) -> list[TestResult]:
         """Every test of every part, in report order."""
         return [test for part in self.parts for test in part.tests]
+
+
+def in_app_note(result: GradeResult) -> str:
+    """One line on the points that rest on in-app evidence ("" when none do)."""
+    points = result.in_app_points
+    if not points:
+        return ""
+    return (
+        f"{number(points)} of {number(result.max_score)} points rest on evidence the graded "
+        "app reports about itself (its event loop, its queries); the rest on what the grader saw."
+    )
 
 
 def score_for(status: Status, max_score: float) -> float:

@@ -21,6 +21,9 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         # Extensions too: whether graded code ran in the OS sandbox, and why not.
         "sandboxed": not result.unsandboxed,
         "unsandboxed_reason": result.unsandboxed,
+        # An extension: the points whose verdict rests on what the graded app reports
+        # about itself (its event loop, its queries) rather than on what the grader saw.
+        "in_app_points": number(result.in_app_points),
         "parts": [_part(part) for part in result.parts],
     }
 
@@ -36,6 +39,7 @@ def _part(part: PartResult) -> dict[str, Any]:
         "notes": list(part.notes),
         "warnings": list(part.warnings),
         "duration": part.duration,
+        "in_app_points": number(part.in_app_points),
         "tests": [_test(test) for test in part.tests],
     }
 
@@ -49,6 +53,7 @@ def _test(test: TestResult) -> dict[str, Any]:
         "message": test.message,
         "duration": test.duration,
         "line_no": test.line_no,
+        "in_app_evidence": test.in_app_evidence,
     }
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from grader.results import GradeResult, PartResult, TestResult, number
+from grader.results import GradeResult, PartResult, TestResult, in_app_note, number
 
 _ICON = {"passed": "✅", "failed": "❌", "error": "💥", "timeout": "⏱️", "skipped": "⏭️"}
 _WORD = {"failed": "failure", "error": "error", "timeout": "timeout", "skipped": "skip"}
@@ -126,6 +126,9 @@ def render(result: GradeResult) -> str:
             f"| {passed} / {len(part.tests)} |"
         )
     lines.append(f"| **Total** | **{number(result.score)} / {number(result.max_score)}** | |")
+    note = in_app_note(result)
+    if note:
+        lines += ["", f"<sub>{escape(note)}</sub>"]
     for part in result.parts:
         lines += _part(part)
     if result.problems:

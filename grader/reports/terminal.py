@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from grader.results import GradeResult, TestResult, number
+from grader.results import GradeResult, TestResult, in_app_note, number
 
 _STYLE = {
     "passed": "green",
@@ -45,6 +45,9 @@ def renderable(result: GradeResult) -> RenderableType:
         "",
     )
     blocks: list[RenderableType] = [table]
+    note = in_app_note(result)
+    if note:
+        blocks.append(Text(note, style="dim"))
     for part in result.parts:
         lost = [t for t in part.tests if t.status != "passed"]
         if not lost and not part.notes:
