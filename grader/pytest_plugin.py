@@ -39,11 +39,10 @@ import pytest
 from grader.channel import MAX_MESSAGE, ChannelWriter
 from grader.guard import Guard, changed_files
 from grader.harness.client import AppError
+from grader.harness.fixtures import IN_APP_MARKER
 from grader.hints import TRAPS, exception_hint, relative
 
 MARKER = "points"
-# A verdict that rests on what the app reports about itself (``grader.harness``).
-IN_APP_MARKER = "in_app_evidence"
 WATCHDOG_EXIT = 75
 # pytest-timeout's alarm covers set-up, call and clean-up together: a test still
 # running this long after its limit cannot be stopped from inside.

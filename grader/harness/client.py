@@ -36,6 +36,11 @@ START_TIMEOUT = 60.0
 UpstreamHandler = Callable[[httpx.Request], Awaitable[httpx.Response]]
 
 
+class UnmarkedEvidence(RuntimeError):
+    """A test asked for in-app evidence without the ``in_app_evidence`` marker: the
+    reports would count its points as the grader's own observation."""
+
+
 class AppGone(RuntimeError):
     """The app process ended (or broke the protocol): nothing more can be asked of it."""
 
@@ -154,6 +159,8 @@ class App:
         self._write_lock = threading.Lock()
         self._upstream_tasks: dict[int, asyncio.Task[None]] = {}
         self.upstream_handler: UpstreamHandler | None = None
+        # Whether the running test may ask for in-app evidence (it carries the marker).
+        self.evidence_allowed = True
         self.gone: str | None = None
         self.start_error: str | None = None
         self._hello: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
@@ -408,8 +415,16 @@ class App:
             )
         return TaskOutcome(value=value.get("value"))
 
+    def _in_app(self, what: str) -> None:
+        if not self.evidence_allowed:
+            raise UnmarkedEvidence(
+                f"{what} is evidence the app reports about itself: mark the test "
+                "@pytest.mark.in_app_evidence so that the reports count its points apart"
+            )
+
     def fact(self, name: str, **args: Any) -> Any:
-        """A fact that exists only in the app (``grader.appside.facts``)."""
+        """A fact that exists only in the app (``grader.appside.facts``): in-app evidence."""
+        self._in_app(f"app.fact({name!r})")
         return self.ask("fact", name=name, args=args)
 
     @contextlib.contextmanager
@@ -422,6 +437,7 @@ class App:
     ) -> Iterator[Evidence]:
         """In-app evidence over the block: the loop's heartbeat (a tick every ``heartbeat``
         seconds) and/or every SQL query (each delayed ``queries`` seconds)."""
+        self._in_app("app.watch()")
         evidence = Evidence()
         number = self.ask("watch.start", heartbeat=heartbeat, queries=queries, site=site)
         try:

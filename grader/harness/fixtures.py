@@ -38,6 +38,7 @@ PROJECT_ENV = "GRADER_APP_PROJECT"  # the grader wants the app started here (no 
 DATABASE_ENV = "GRADER_DATABASE_URL"
 APP_UID_ENV = "GRADER_APP_UID"
 EXIT_FILE_ENV = "GRADER_APP_EXIT_FILE"
+IN_APP_MARKER = "in_app_evidence"
 APP_GONE_EXIT = 76  # grader.runner.APP_GONE_EXIT: the grader resumes with a fresh app
 
 _APP = pytest.StashKey["_AppHolder"]()
@@ -90,7 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_APP] = _AppHolder(config)
     config.addinivalue_line(
         "markers",
-        "in_app_evidence: the verdict rests on evidence the app reports about itself "
+        f"{IN_APP_MARKER}: the verdict rests on evidence the app reports about itself "
         "(its event loop, its queries): counted apart in the reports",
     )
 
@@ -163,9 +164,12 @@ def _app_session(request: pytest.FixtureRequest, django_db_setup: None) -> _AppH
 
 
 @pytest.fixture
-def app(_app_session: _AppHolder) -> Iterator[App]:
-    """The student's project, running in its own process: ``app.get("/async/")``..."""
+def app(request: pytest.FixtureRequest, _app_session: _AppHolder) -> Iterator[App]:
+    """The student's project, running in its own process: ``app.get("/async/")``...
+
+    ``app.fact`` and ``app.watch`` work only in tests marked ``in_app_evidence``."""
     handle = _app_session.get()
+    handle.evidence_allowed = request.node.get_closest_marker(IN_APP_MARKER) is not None
     try:
         yield handle
     finally:
