@@ -407,11 +407,18 @@ def _harness_env(
         "GRADER_STUDENT_DIR": str(app.workspace / "homework"),
         APP_EXIT_FILE_ENV: str(exit_file),
     }
-    if sandbox is None:
+    if not _grader_starts_app(sandbox):
         extra["GRADER_APP_PROJECT"] = str(app.workspace)  # the harness starts the app itself
-    elif sandbox.uid is not None:
+    elif sandbox is not None and sandbox.uid is not None:
         extra["GRADER_APP_UID"] = str(sandbox.uid)
     return {**env, **extra}
+
+
+def _grader_starts_app(sandbox: Sandbox | None) -> bool:
+    """Whether the grader starts the app and hands its channel to pytest: always in the
+    sandbox; elsewhere where a child inherits descriptors (not Windows, where the
+    harness starts the app itself and talks to it over its standard streams)."""
+    return sandbox is not None or portable.can_pass_fds()
 
 
 def run_pytest(
@@ -462,7 +469,7 @@ def run_pytest(
         trusted_end: int | None = None
         if app is not None:
             env = _harness_env(env, app, sandbox, exit_file)
-            if sandbox is not None:
+            if _grader_starts_app(sandbox):
                 app_process, trusted_end = _start_app(
                     app, sandbox, bound, app_output.fileno(), home, cleanups
                 )
@@ -511,13 +518,14 @@ def run_pytest(
 
 def _start_app(
     app: AppSpec,
-    sandbox: Sandbox,
+    sandbox: Sandbox | None,
     bound: Containment,
     output: int,
     home: Path,
     cleanups: list[Callable[[], None]],
 ) -> tuple[_Process, int]:
-    """Start the app server in the sandbox; return it and the trusted side's channel end."""
+    """Start the app server (in the sandbox when there is one; forked by the fork server
+    when it can be): return it and the trusted side's end of its channel."""
     import socket
 
     ours, theirs = socket.socketpair()

@@ -148,6 +148,7 @@ def django_db_setup(
     holder.database_url = _database_url(tmp_path_factory.mktemp("database"))
     connections.close_all()
     # In place: Django's connections hold this very dict (a new one would not be seen).
+    settings.DATABASES.setdefault("default", {})
     settings.DATABASES["default"].update(dj_database_url.parse(holder.database_url, conn_max_age=0))
     with django_db_blocker.unblock():
         call_command("migrate", interactive=False, verbosity=0)
