@@ -15,7 +15,7 @@ from pathlib import Path
 SETTINGS = """\
 SECRET_KEY = "fake-assignment-only"
 INSTALLED_APPS: list[str] = []
-DATABASES: dict[str, dict[str, str]] = {}
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
 USE_TZ = True
 """
 
@@ -46,10 +46,8 @@ SUITES = {
 
 
         @pytest.mark.points(1)
-        def test_adds_small_numbers(two):
-            from homework.alpha import add
-
-            got = add(1, two)
+        def test_adds_small_numbers(app, two):
+            got = app.call("homework.alpha.add", 1, two)
             expect(got == 3, expected="add(1, 2) == 3", got=repr(got), hint="use +")
         """,
     "hidden/test_alpha.py": """\
@@ -59,39 +57,33 @@ SUITES = {
 
 
         @pytest.mark.points(1.5)
-        def test_adds_negative_numbers():
-            from homework.alpha import add
-
+        def test_adds_negative_numbers(app):
             SECRET_INPUT = -40
-            got = add(SECRET_INPUT, 2)
+            got = app.call("homework.alpha.add", SECRET_INPUT, 2)
             expect(got == -38, expected="negative numbers add up", got=repr(got), hint="use +")
 
 
         @pytest.mark.points(0.5)
-        def test_adds_zero():
-            from homework.alpha import add
-
-            assert add(0, 0) == 0, "add(0, 0) should be 0"
+        def test_adds_zero(app):
+            assert app.call("homework.alpha.add", 0, 0) == 0, "add(0, 0) should be 0"
         """,
     "public/test_beta.py": """\
         import pytest
 
 
         @pytest.mark.points(1)
-        def test_greets():
-            from homework.beta import greet
-
-            assert greet("Ada") == "Hello, Ada!", "greet('Ada') should be 'Hello, Ada!'"
+        def test_greets(app):
+            got = app.call("homework.beta.greet", "Ada")
+            assert got == "Hello, Ada!", "greet('Ada') should be 'Hello, Ada!'"
         """,
     "hidden/test_beta.py": """\
         import pytest
 
 
         @pytest.mark.points(1)
-        def test_greets_anyone():
-            from homework.beta import greet
-
-            assert greet("Bob") == "Hello, Bob!", "greet() should greet anyone"
+        def test_greets_anyone(app):
+            got = app.call("homework.beta.greet", "Bob")
+            assert got == "Hello, Bob!", "greet() should greet anyone"
         """,
 }
 

@@ -89,8 +89,13 @@ def test_parts_are_forked_by_the_fork_server(fake: Rubric, tmp_path: Path) -> No
     assert "GRADER_CHANNEL_FD" not in facts["env"]  # taken before the answer was imported
     assert "DJANGO_SETTINGS_MODULE" in facts["env"]
     links = [str(link) for link in dict(facts["fds"]).values()]  # type: ignore[call-overload]
-    # Neither the zygote's control socket nor any sibling's status pipe is inherited.
-    assert not [link for link in links if link.startswith(("socket:", "pipe:"))], links
+    # Neither the zygote's control socket nor any sibling's status pipe is inherited: its
+    # sockets are its channel and its event loop's own pair, none of them the zygote's.
+    assert not [link for link in links if link.startswith("pipe:")], links
+    zygote = {
+        os.readlink(f"/proc/{server.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{server.pid}/fd")
+    }
+    assert not {z for z in zygote if z.startswith("socket:")} & set(links), links
 
 
 def test_disabled_fork_server_spawns_as_before(
@@ -144,7 +149,7 @@ def test_a_killed_process_is_reported_through_the_fork_server(fake: Rubric, tmp_
     alpha = next(p for p in result.parts if p.id == "alpha")
     assert alpha.score == 0
     assert {t.message for t in alpha.tests} == {
-        "The test process was stopped by SIGKILL (often: out of memory, or the process "
+        "Your project's process was stopped by SIGKILL (often: out of memory, or the process "
         "killed itself) while this test was running."
     }
 

@@ -261,7 +261,7 @@ class App:
         if not self._hello.done():
             self._hello.set_exception(AppGone(why))
 
-    def call(self, op: str, **args: Any) -> concurrent.futures.Future[Any]:
+    def send_op(self, op: str, **args: Any) -> concurrent.futures.Future[Any]:
         """Ask the app for ``op``; the future holds its value (``AppError``/``AppGone``)."""
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         if self.start_error is not None:
@@ -277,8 +277,8 @@ class App:
         return future
 
     def ask(self, op: str, **args: Any) -> Any:
-        """``call`` and wait for the value."""
-        return self.call(op, **args).result()
+        """``send_op`` and wait for the value."""
+        return self.send_op(op, **args).result()
 
     # ------------------------------------------------------------------ upstream
     def _from_app(self, message: dict[str, Any]) -> None:
@@ -350,7 +350,7 @@ class App:
         pairs = [[k, v] for k, v in (headers or {}).items()]
         if content_type:
             pairs.append(["content-type", content_type])
-        raw = self.call(
+        raw = self.send_op(
             "http", method=method, path=path, query=query, headers=pairs, body=body, via=via
         )
         answer: concurrent.futures.Future[AppResponse] = concurrent.futures.Future()
@@ -421,6 +421,14 @@ class App:
                 f"{what} is evidence the app reports about itself: mark the test "
                 "@pytest.mark.in_app_evidence so that the reports count its points apart"
             )
+
+    def call(self, target: str, *args: Any) -> Any:
+        """Call the function ``target`` (dotted path) in the app and return its value, as
+        calling it here would; an exception it raises is raised here (``AppError``)."""
+        outcome = self.task(target, *args)
+        if outcome.raised is not None:
+            raise AppError(outcome.raised, outcome.message, outcome.where, outcome.trap)
+        return outcome.value
 
     def fact(self, name: str, **args: Any) -> Any:
         """A fact that exists only in the app (``grader.appside.facts``): in-app evidence."""
