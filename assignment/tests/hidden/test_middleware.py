@@ -5,122 +5,106 @@ Covers the contract beyond the public tests: the header on every response
 without a sync/async adapter under both ASGI and WSGI.
 """
 
-import asyncio
-import logging
 import re
-import time
 
 import pytest
-from asgiref.sync import async_to_sync
-from django.http import HttpResponse
-from django.urls import path
 
 from grader.feedback import expect
+from grader.harness.client import AppError
 
 HEADER = re.compile(r"app;dur=(\d+(\.\d+)?)")
 SLOW = 0.25
 FORMAT_HINT = 'write the value exactly app;dur=<number>, no spaces: f"app;dur={elapsed_ms:.1f}"'
+PROBES = "grader.appside.probes"  # /__probe__/sync/, /__probe__/async/, /__probe__/broken/
+MODES = {"wsgi": "WSGI", "asgi": "ASGI"}
+ANSWER_FILE = "homework/middleware.py"
 
 
-def sync_view(request):
-    return HttpResponse("sync")
+def get(app, path, via):
+    """``(response, "")``, or ``(None, why)`` when the request broke inside Django."""
+    try:
+        # text/plain: Django's debug page for an error is then a short text, not HTML.
+        return app.get(path, via=via, headers={"Accept": "text/plain"}), ""
+    except AppError as exc:
+        return None, f"{exc.type_name}: {exc.message}"[:300]
 
 
-async def async_view(request):
-    return HttpResponse("async")
-
-
-def slow_sync_view(request):
-    time.sleep(SLOW)
-    return HttpResponse("slow sync")
-
-
-async def slow_async_view(request):
-    await asyncio.sleep(SLOW)
-    return HttpResponse("slow async")
-
-
-def broken_view(request):
-    raise RuntimeError("this view fails on purpose")
-
-
-urlpatterns = [
-    path("sync/", sync_view),
-    path("async/", async_view),
-    path("slow-sync/", slow_sync_view),
-    path("slow-async/", slow_async_view),
-    path("broken/", broken_view),
-]
+def coroutine_trap(response, failure):
+    """The lesson's trap when Django got a coroutine where it wanted a response."""
+    seen = failure if response is None else response.text[:2000]
+    return "coroutine_returned" if "'coroutine' object" in seen else None
 
 
 def duration(response):
-    value = response.headers.get("Server-Timing")
+    value = response.headers.get("Server-Timing") if response is not None else None
     match = HEADER.fullmatch(value) if value is not None else None
     return value, (float(match.group(1)) if match else None)
 
 
-@pytest.mark.points(1)
-def test_header_on_every_response(settings):
-    from django.test import AsyncClient, Client
+def status_of(response, failure):
+    if response is None:
+        return f"the request failed inside Django ({failure})"
+    return f"HTTP {response.status_code}"
 
-    settings.ROOT_URLCONF = __name__
-    sync_client = Client(raise_request_exception=False)
-    async_client = AsyncClient(raise_request_exception=False)
-    for url, status in (("/no-such-page/", 404), ("/broken/", 500), ("/sync/", 200)):
-        responses = {
-            "WSGI": sync_client.get(url),
-            "ASGI": async_to_sync(async_client.get)(url),
-        }
-        for mode, response in responses.items():
+
+@pytest.mark.points(1)
+def test_header_on_every_response(app):
+    app.settings(ROOT_URLCONF=PROBES)
+    for url, status in (
+        ("/no-such-page/", 404),
+        ("/__probe__/broken/", 500),
+        ("/__probe__/sync/", 200),
+    ):
+        for via, mode in MODES.items():
+            response, failure = get(app, url, via)
             value, dur = duration(response)
             expect(
-                response.status_code == status and dur is not None,
+                response is not None and response.status_code == status and dur is not None,
                 expected=f"Server-Timing: app;dur=<ms> on every response, {status} included "
                 f"({mode})",
-                got=f"HTTP {response.status_code}, Server-Timing: {value!r}",
+                got=f"{status_of(response, failure)}, Server-Timing: {value!r}",
                 hint=FORMAT_HINT
                 if value is not None
                 else "set the header on whatever get_response returns; Django turns exceptions "
                 "and 404s into responses before they reach your middleware",
+                trap=coroutine_trap(response, failure),
+                where=ANSWER_FILE,
             )
 
 
 @pytest.mark.points(1.5)
-def test_duration_is_in_milliseconds(settings):
-    from django.test import AsyncClient, Client
-
-    settings.ROOT_URLCONF = __name__
-    responses = {
-        "a sync view under WSGI": Client().get("/slow-sync/"),
-        "an async view under ASGI": async_to_sync(AsyncClient().get)("/slow-async/"),
+def test_duration_is_in_milliseconds(app):
+    app.settings(ROOT_URLCONF=PROBES)
+    requests = {
+        "a sync view under WSGI": ("/__probe__/sync/", "wsgi"),
+        "an async view under ASGI": ("/__probe__/async/", "asgi"),
     }
-    for where, response in responses.items():
+    for where, (url, via) in requests.items():
+        response, failure = get(app, f"{url}?seconds={SLOW}", via)
         value, dur = duration(response)
         expect(
             dur is not None and dur >= SLOW * 1000 * 0.95,
             expected=f"dur in milliseconds: at least {SLOW * 1000:.0f} for a view that takes "
             f"{SLOW} s ({where})",
-            got=f"Server-Timing: {value!r}",
+            got=f"Server-Timing: {value!r}"
+            if response is not None
+            else f"the request failed inside Django ({failure})",
             hint=FORMAT_HINT
             if value is not None and dur is None
             else "(time.perf_counter() - started) * 1000, measured around get_response",
+            trap=coroutine_trap(response, failure),
+            where=ANSWER_FILE,
         )
 
 
 @pytest.mark.points(2)
-def test_django_needs_no_adapter(settings, caplog):
-    from django.core.handlers.asgi import ASGIHandler
-    from django.core.handlers.wsgi import WSGIHandler
-
-    settings.DEBUG = True  # Django logs each adapter it adds only in DEBUG
-    for name, handler_class in (("ASGI", ASGIHandler), ("WSGI", WSGIHandler)):
-        caplog.clear()
-        with caplog.at_level(logging.DEBUG, logger="django.request"):
-            handler_class()
+@pytest.mark.in_app_evidence
+def test_django_needs_no_adapter(app):
+    # What Django logs (in DEBUG) about each adapter it adds while it builds its handlers.
+    log = app.fact("adapter_log")
+    for name in ("ASGI", "WSGI"):
         adapted = [
-            record.getMessage()
-            for record in caplog.records
-            if "adapted" in record.getMessage() and "TimingMiddleware" in record.getMessage()
+            line for line in log.get(name, []) if "adapted" in line and "TimingMiddleware" in line
         ]
         expect(
             not adapted,
@@ -129,4 +113,20 @@ def test_django_needs_no_adapter(settings, caplog):
             got="; ".join(adapted),
             hint="declare sync_capable = True and async_capable = True on the class and "
             "support both modes (see the middleware section of INSTRUCTIONS.md)",
+        )
+    # Seen from outside: Django runs it under both handlers (the header's format is checked
+    # elsewhere; here any Server-Timing header shows the middleware ran).
+    app.settings(ROOT_URLCONF=PROBES)
+    for via, name in MODES.items():
+        response, failure = get(app, "/__probe__/sync/", via)
+        value, _ = duration(response)
+        expect(
+            response is not None and response.status_code == 200 and value is not None,
+            expected=f"under {name}, a request goes through TimingMiddleware and answers 200 "
+            "with a Server-Timing header",
+            got=f"{status_of(response, failure)}, Server-Timing: {value!r}",
+            hint="declare sync_capable = True and async_capable = True on the class and "
+            "support both modes (see the middleware section of INSTRUCTIONS.md)",
+            trap=coroutine_trap(response, failure),
+            where=ANSWER_FILE,
         )

@@ -4,6 +4,10 @@ These public tests are a subset of what grading checks: the happy path, the
 key behaviour (waiting without blocking the event loop) and 405 for other
 methods. Grading runs more
 (hidden) tests on the same rules; see INSTRUCTIONS.md, part 1.
+
+Your project runs in its own process, behind Django's real ASGI handler (as
+uvicorn would serve it); the ``app`` fixture sends it requests and
+``app.settings(...)`` changes its settings for one test.
 """
 
 import time
@@ -13,13 +17,29 @@ import pytest
 from grader.feedback import expect
 
 MESSAGE = {"message": "This is an async view!"}
+# Probe views the grader mounts in front of your URLs: /__probe__/async/ answers at once.
+PROBES = "grader.appside.probes"
+
+
+def describe(response):
+    """Status and the start of the body, for messages."""
+    return (
+        f"HTTP {response.status_code} with body {response.content[:300].decode(errors='replace')!r}"
+    )
+
+
+def read_json(response):
+    """The JSON body, or ``None`` when the body is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 @pytest.mark.points(3)
-@pytest.mark.asyncio
-async def test_get_answers_the_message(async_client, settings, read_json, describe):
-    settings.ASYNC_DEMO_DELAY = 0.05
-    response = await async_client.get("/async/")
+def test_get_answers_the_message(app):
+    app.settings(ASYNC_DEMO_DELAY=0.05)
+    response = app.get("/async/")
     expect(
         response.status_code == 200 and read_json(response) == MESSAGE,
         expected=f"GET /async/ answers 200 with the JSON {MESSAGE}",
@@ -29,15 +49,21 @@ async def test_get_answers_the_message(async_client, settings, read_json, descri
 
 
 @pytest.mark.points(4)
-@pytest.mark.asyncio
-async def test_waiting_does_not_block_the_event_loop(
-    async_client, settings, heartbeat, concurrently, describe
-):
-    settings.ASYNC_DEMO_DELAY = 0.6
-    async with heartbeat() as beat:
-        started = time.perf_counter()
-        responses = await concurrently(*[lambda: async_client.get("/async/")] * 3)
-        elapsed = time.perf_counter() - started
+def test_waiting_does_not_block_the_event_loop(app):
+    delay = 1.0
+    app.settings(ASYNC_DEMO_DELAY=delay, ROOT_URLCONF=PROBES)
+    started = time.perf_counter()
+    slow = [app.submit("GET", "/async/") for _ in range(3)]
+    time.sleep(0.2)  # the three are waiting in the view by now
+    # While they wait, quick requests to the same process, one after the other: each is
+    # answered only if the event loop is free to serve it.
+    answered_meanwhile = 0
+    while answered_meanwhile < 3 and not all(future.done() for future in slow):
+        app.get("/__probe__/async/")
+        if not any(future.done() for future in slow):
+            answered_meanwhile += 1
+    responses = [future.result() for future in slow]
+    elapsed = time.perf_counter() - started
     statuses = [response.status_code for response in responses]
     expect(
         statuses == [200] * 3,
@@ -46,15 +72,17 @@ async def test_waiting_does_not_block_the_event_loop(
         hint="the view must be an `async def` that awaits asyncio.sleep(...)",
     )
     expect(
-        elapsed >= 0.6,
+        elapsed >= delay,
         expected="the view waits settings.ASYNC_DEMO_DELAY seconds before answering",
-        got=f"three requests done after {elapsed:.2f} s with a 0.6 s delay",
+        got=f"three requests done after {elapsed:.2f} s with a {delay} s delay",
         hint="await asyncio.sleep(settings.ASYNC_DEMO_DELAY)",
     )
     expect(
-        beat.max_gap < 0.3,
-        expected="the event loop keeps running while the view waits (no pause of 0.3 s or more)",
-        got=f"the event loop was frozen for {beat.max_gap:.2f} s at a time",
+        answered_meanwhile >= 3,
+        expected="the event loop keeps running while the view waits: other requests to the "
+        "same process are answered in the meantime",
+        got=f"only {answered_meanwhile} quick request(s) were answered while GET /async/ "
+        "waited: the event loop was frozen",
         hint="something in the view blocks the event loop; use `await asyncio.sleep(...)`",
         trap="time_sleep",
         module="homework.async_views",
@@ -62,14 +90,13 @@ async def test_waiting_does_not_block_the_event_loop(
 
 
 @pytest.mark.points(3)
-@pytest.mark.asyncio
-async def test_other_methods_answer_405(async_client, settings, describe):
-    settings.ASYNC_DEMO_DELAY = 0.01
-    for method in ("post", "put", "patch", "delete"):
-        response = await getattr(async_client, method)("/async/")
+def test_other_methods_answer_405(app):
+    app.settings(ASYNC_DEMO_DELAY=0.01)
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        response = app.request(method, "/async/")
         expect(
             response.status_code == 405,
-            expected=f"{method.upper()} /async/ answers 405 Method Not Allowed",
+            expected=f"{method} /async/ answers 405 Method Not Allowed",
             got=describe(response),
             hint="only GET is allowed: django.views.decorators.http.require_GET works on "
             "async views",

@@ -1,107 +1,135 @@
 """PUBLIC self-check tests, part 5 (middleware): ``TimingMiddleware``.
 
 These public tests are a subset of what grading checks: the ``Server-Timing``
-header under Django's sync test client (WSGI) and its async client (ASGI), and
-the middleware following the mode of what it wraps (``markcoroutinefunction``).
+header under Django's WSGI handler (sync, as gunicorn serves it) and its ASGI
+handler (async, as uvicorn serves it), and the middleware following the mode
+of what it wraps (``markcoroutinefunction``).
 Grading runs more (hidden) tests: every kind of response, milliseconds, and
 Django running the middleware without an adapter; see INSTRUCTIONS.md, part 5.
 
-The requests go to two small views defined here (one sync, one async).
+Your project runs in its own process; the ``app`` fixture sends it requests
+(``via="wsgi"`` or ``via="asgi"``). They go to two small probe views the grader
+mounts in front of your URLs: ``/__probe__/sync/`` (a plain ``def`` view) and
+``/__probe__/async/`` (an ``async def`` view).
 """
 
-import asyncio
 import re
 
 import pytest
-from asgiref.sync import async_to_sync, iscoroutinefunction
-from django.http import HttpResponse
-from django.urls import path
 
 from grader.feedback import expect
+from grader.harness.client import AppError
 
 HEADER = re.compile(r"app;dur=\d+(\.\d+)?")
+PROBES = "grader.appside.probes"
+URLS = {"sync": "/__probe__/sync/", "async": "/__probe__/async/"}
+TIMING = "homework.middleware.TimingMiddleware"
+HANDLERS = {"wsgi": "WSGI (sync)", "asgi": "ASGI (async)"}
+ANSWER_FILE = "homework/middleware.py"
 
 
-def sync_view(request):
-    return HttpResponse("sync")
+def get(app, path, via):
+    """``(response, "")``, or ``(None, why)`` when the request broke inside Django."""
+    try:
+        # text/plain: Django's debug page for an error is then a short text, not HTML.
+        return app.get(path, via=via, headers={"Accept": "text/plain"}), ""
+    except AppError as exc:
+        return None, f"{exc.type_name}: {exc.message}"[:300]
 
 
-async def async_view(request):
-    return HttpResponse("async")
+def describe(response, failure):
+    if response is None:
+        return f"the request failed inside Django: {failure}"
+    # Django's debug page names the error in its first lines (the rest is the environment).
+    first_lines = response.text.split("\n\n")[0]
+    return f"HTTP {response.status_code} with body {first_lines[:200]!r}"
 
 
-urlpatterns = [path("sync/", sync_view), path("async/", async_view)]
+def coroutine_trap(response, failure):
+    """The lesson's trap when Django got a coroutine where it wanted a response."""
+    seen = failure if response is None else response.text[:2000]
+    return "coroutine_returned" if "'coroutine' object" in seen else None
 
 
-def check_header(response, where):
-    value = response.headers.get("Server-Timing") if isinstance(response, HttpResponse) else None
+def check_header(response, failure, where):
+    value = response.headers.get("Server-Timing") if response is not None else None
     expect(
         value is not None and HEADER.fullmatch(value),
         expected=f"a Server-Timing header app;dur=<milliseconds> on {where}",
-        got=f"Server-Timing: {value!r}",
+        got=f"Server-Timing: {value!r}" if response is not None else describe(response, failure),
         hint='response["Server-Timing"] = f"app;dur={elapsed_ms:.1f}" (no spaces)',
+        trap=coroutine_trap(response, failure),
+        where=ANSWER_FILE,
     )
 
 
 @pytest.mark.points(2)
-def test_header_under_the_sync_client(client, settings):
-    settings.ROOT_URLCONF = __name__
-    for url in ("/sync/", "/async/"):
-        response = client.get(url)
-        check_header(response, f"a response to a WSGI (sync) request to a {url.strip('/')} view")
+def test_header_under_the_sync_client(app):
+    app.settings(ROOT_URLCONF=PROBES)
+    for kind in ("sync", "async"):
+        response, failure = get(app, URLS[kind], "wsgi")
+        check_header(response, failure, f"a response to a WSGI (sync) request to a {kind} view")
 
 
 @pytest.mark.points(2)
-@pytest.mark.asyncio
-async def test_header_under_the_async_client(async_client, settings):
-    settings.ROOT_URLCONF = __name__
-    for url in ("/async/", "/sync/"):
-        response = await async_client.get(url)
-        check_header(response, f"a response to an ASGI (async) request to a {url.strip('/')} view")
+def test_header_under_the_async_client(app):
+    app.settings(ROOT_URLCONF=PROBES)
+    for kind in ("async", "sync"):
+        response, failure = get(app, URLS[kind], "asgi")
+        check_header(response, failure, f"a response to an ASGI (async) request to a {kind} view")
+
+
+# What "following the mode of the chain" means under each handler.
+MODES = {
+    "wsgi": {
+        "expected": "wrapping a sync get_response, the middleware is sync: calling it returns the "
+        "response, not a coroutine",
+        "hint": "check iscoroutinefunction(get_response) in __init__ and take a plain (sync) path "
+        "when it is false; an `async def __call__` (the lesson's MiddlewareMixin subclass) is "
+        "always async",
+    },
+    "asgi": {
+        "expected": "wrapping an async get_response, the middleware instance is a coroutine "
+        "function for Django (asgiref's iscoroutinefunction) and calling it gives a coroutine",
+        "hint": "when get_response is async, hand the request to an `async def` that awaits it, "
+        "and markcoroutinefunction(self) in __init__",
+    },
+}
 
 
 @pytest.mark.points(1.5)
-def test_follows_the_mode_of_the_chain():
-    from homework.middleware import TimingMiddleware
-
-    def sync_get_response(request):
-        return HttpResponse("inner sync")
-
-    async def async_get_response(request):
-        return HttpResponse("inner async")
-
-    from django.test import RequestFactory
-
-    request = RequestFactory().get("/")
-    sync_instance = TimingMiddleware(sync_get_response)
-    sync_result = sync_instance(request)
-    expect(
-        not iscoroutinefunction(sync_instance) and isinstance(sync_result, HttpResponse),
-        expected="wrapping a sync get_response, the middleware is sync: calling it returns the "
-        "response, not a coroutine",
-        got=f"iscoroutinefunction: {iscoroutinefunction(sync_instance)}; calling it returned "
-        f"{type(sync_result).__name__}",
-        hint="check iscoroutinefunction(get_response) in __init__ and take a plain (sync) path "
-        "when it is false; an `async def __call__` (the lesson's MiddlewareMixin subclass) is "
-        "always async",
-    )
-    check_header(sync_result, "the response of a middleware wrapping a sync get_response")
-    async_instance = TimingMiddleware(async_get_response)
-    outcome = async_instance(request)
-    result = async_to_sync(_await)(outcome) if asyncio.iscoroutine(outcome) else outcome
-    expect(
-        iscoroutinefunction(async_instance) and asyncio.iscoroutine(outcome),
-        expected="wrapping an async get_response, the middleware instance is a coroutine "
-        "function for Django (asgiref's iscoroutinefunction) and calling it gives a coroutine",
-        got=f"iscoroutinefunction: {iscoroutinefunction(async_instance)}; the call returned "
-        f"{type(outcome).__name__}",
-        hint="markcoroutinefunction(self) in __init__ when get_response is async"
-        if asyncio.iscoroutine(outcome)
-        else "when get_response is async, hand the request to an `async def` that awaits it, "
-        "and markcoroutinefunction(self) in __init__",
-    )
-    check_header(result, "the response of a middleware wrapping an async get_response")
-
-
-async def _await(awaitable):
-    return await awaitable
+@pytest.mark.in_app_evidence
+def test_follows_the_mode_of_the_chain(app):
+    # TimingMiddleware inside another middleware: Django's XFrameOptionsMiddleware (sync and
+    # async capable, like yours) calls it in the mode it sees, and works on what it returns.
+    outer = "django.middleware.clickjacking.XFrameOptionsMiddleware"
+    app.settings(ROOT_URLCONF=PROBES, MIDDLEWARE=[outer, TIMING])
+    for via, mode in MODES.items():
+        response, failure = get(app, URLS["async"], via)
+        expect(
+            response is not None
+            and response.status_code == 200
+            and "X-Frame-Options" in response.headers,
+            expected=f"{mode['expected']} (under {HANDLERS[via]}, inside {outer})",
+            got=describe(response, failure),
+            hint=mode["hint"],
+            trap=coroutine_trap(response, failure),
+            where=ANSWER_FILE,
+        )
+        check_header(response, failure, f"a {HANDLERS[via]} response, inside another middleware")
+    # Django adds an adapter (a thread hop per request) around a middleware that cannot run
+    # in the mode of the chain; it logs each one (in DEBUG).
+    log = app.fact("adapter_log")
+    for via, mode in MODES.items():
+        adapted = [
+            line
+            for line in log.get(via.upper(), [])
+            if "TimingMiddleware" in line and "adapted" in line
+        ]
+        expect(
+            not adapted,
+            expected=f"{mode['expected']} (under {HANDLERS[via]}, Django calls it in that mode "
+            "without an adapter)",
+            got="; ".join(adapted),
+            hint=mode["hint"] + "; declare sync_capable = True and async_capable = True",
+        )
