@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from grader.appside.evidence import student_site
+from grader.appside.evidence import call_site
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -45,9 +45,7 @@ class Forwarder:
             body = await request.aread()
             future, number = forwarder._start(transport, request, body)
             try:
-                answer = await asyncio.wait_for(
-                    asyncio.wrap_future(future), _read_timeout(request)
-                )
+                answer = await asyncio.wait_for(asyncio.wrap_future(future), _read_timeout(request))
             except TimeoutError:
                 forwarder._cancel(number)
                 raise httpx.ReadTimeout("timed out", request=request) from None
@@ -56,7 +54,9 @@ class Forwarder:
                 raise
             return _response(answer, request)
 
-        def handle_request(transport: httpx.BaseTransport, request: httpx.Request) -> httpx.Response:
+        def handle_request(
+            transport: httpx.BaseTransport, request: httpx.Request
+        ) -> httpx.Response:
             body = request.read()
             future, number = forwarder._start(transport, request, body)
             try:
@@ -89,7 +89,7 @@ class Forwarder:
                     "body": body,
                     "timeout": {k: v for k, v in timeout.items() if isinstance(v, (int, float))},
                     "client": id(transport),
-                    "site": student_site(),
+                    "site": call_site(),
                 },
             }
         )
