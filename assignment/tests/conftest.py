@@ -1,33 +1,37 @@
 """Shared fixtures of the grading suites.
 
 This file ships to students together with the public tests, so it holds only
-tools, never a hidden test's inputs. The tools exist because an async program is
-hard to test by the clock: instead of "it took less than N seconds", the suites
-look for deterministic evidence.
+tools, never a hidden test's inputs.
 
-* ``upstream`` — a fake JSONPlaceholder on respx (no network). It counts the
-  calls in flight at the same time, so "all three requests went out together"
-  is a number (3), not a timing.
-* ``never_answers`` — what a server that never answers looks like to httpx: the call
-  waits for the client's own read timeout, then raises ``httpx.ReadTimeout``
-  (respx itself never enforces timeouts).
-* ``heartbeat`` — a task that ticks every few milliseconds beside a request; the
-  largest gap between ticks shows whether something blocked the event loop.
-* ``slow_queries`` — makes every SQL query slow and records the thread it ran
-  on, so "the ORM runs in the thread pool" is a thread id, not a guess.
-* ``concurrently`` — runs test requests at the same time, each in its own
-  ``ThreadSensitiveContext`` as the real ASGI server does.
-* ``celery_eager`` — runs Celery tasks in-process and lets their exceptions out.
+Your project runs in a process of its own, as a real server would: the tests
+never import your answer files. They talk to it through the ``app`` fixture
+(``grader.harness``): ``app.get(path)`` sends a request through Django's real
+ASGI handler and returns the response, ``app.settings(NAME=value)`` changes a
+setting in your project for one test. Every HTTP request your code makes
+with httpx comes back here, where a fake server answers it: nothing reaches
+the network.
+
+An async program is hard to test by the clock: instead of "it took less than
+N seconds", the suites look for deterministic evidence.
+
+* ``upstream`` — a fake JSONPlaceholder (a respx router) answering your
+  project's httpx requests. It counts the calls in flight at the same time,
+  so "all three requests went out together" is a number (3), not a timing.
+  ``make_upstream(url)`` makes one at another address.
+* ``never_answers`` — a server that never answers: your project's client
+  gives up after its own read timeout and raises ``httpx.ReadTimeout``.
 * ``describe`` / ``read_json`` — a response summed up for a message; its JSON body.
 
-Student modules are imported inside the tests, never at the top of a test
-file: a broken answer file then fails its own tests instead of the collection.
+Being retired (the suites that still run in-process use them):
+
+* ``heartbeat``, ``slow_queries``, ``concurrently``, ``celery_eager``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import sys
 import threading
@@ -39,6 +43,11 @@ from typing import Any
 import httpx
 import pytest
 import respx
+
+from grader.harness.client import App
+
+# The harness: the ``app`` fixture and the shared database (for a plain ``pytest`` too).
+pytest_plugins = ("grader.harness.fixtures",)
 
 # --------------------------------------------------------------------------
 # Celery
@@ -64,7 +73,7 @@ def celery_eager() -> Iterator[Any]:
 
 
 # --------------------------------------------------------------------------
-# A fake upstream API (JSONPlaceholder) on respx
+# A fake upstream API (JSONPlaceholder) on respx, answering the app's requests
 # --------------------------------------------------------------------------
 
 SECTIONS = ("users", "posts", "todos")
@@ -73,12 +82,12 @@ SECTIONS = ("users", "posts", "todos")
 async def hang(request: httpx.Request) -> httpx.Response:
     """Behave like a server that never answers.
 
-    Waits for the request's own read timeout (what the client asked for), then
-    raises ``httpx.ReadTimeout`` as a real transport would. A client without a
-    read timeout waits "forever" (an hour), as it would in production.
+    The app gives up by itself after the client's own read timeout (it raises
+    ``httpx.ReadTimeout`` there, as a real transport would) and this call is
+    then cancelled. A client without a read timeout waits "forever" (an hour),
+    as it would in production.
     """
-    timeout = (request.extensions.get("timeout") or {}).get("read")
-    await asyncio.sleep(3600 if timeout is None else timeout)
+    await asyncio.sleep(3600)
     raise httpx.ReadTimeout("the upstream did not answer in time", request=request)
 
 
@@ -121,7 +130,10 @@ class FakeUpstream:
 
     ``set(section, ...)`` chooses what a route answers; every call is kept in
     ``calls[section]`` and ``max_in_flight`` is the largest number of calls
-    open at the same time.
+    open at the same time. Each call keeps what the app said about it in
+    ``request.extensions``: ``"timeout"`` (the client's timeouts),
+    ``"grader_client"`` (one id per client) and ``"grader_site"`` (the line of
+    the answer file that made it).
 
     Overlap is measured without trusting the clock: each call is held open
     until ``together`` calls are open at once (then all go on at once), or
@@ -203,6 +215,11 @@ class FakeUpstream:
         return sum(len(calls) for calls in self.calls.values())
 
     @property
+    def requests(self) -> list[httpx.Request]:
+        """Every call, users first, then posts, then todos."""
+        return [request for section in SECTIONS for request in self.calls[section]]
+
+    @property
     def awaited_one_by_one(self) -> str:
         """Where the view awaited the calls one after the other (``homework/x.py:12``),
         or ``""`` when they overlapped or the place is unknown."""
@@ -215,7 +232,7 @@ class FakeUpstream:
     ) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
         async def side_effect(request: httpx.Request, **_groups: str) -> httpx.Response:
             self.calls[section].append(request)
-            self.sites[section] = student_site("homework.aggregator")
+            self.sites[section] = str(request.extensions.get("grader_site") or "")
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             if self._met is None:
@@ -245,47 +262,56 @@ class FakeUpstream:
 _hang = hang  # FakeUpstream.set() has a parameter called ``hang``
 
 
-def student_site(module: str) -> str:
-    """``homework/x.py:12``: the outermost line of the answer file ``module`` on the current
-    stack (for an upstream call: the line of the view that awaited it)."""
-    from grader.hints import module_file, relative, student_dir
-
-    folder, path = student_dir(), module_file(module)
-    wanted = relative(str(path), folder) if path is not None else ""
-    frame = sys._getframe(1)
-    found = ""
-    while frame is not None and wanted:
-        if relative(frame.f_code.co_filename, folder) == wanted:
-            found = f"{wanted}:{frame.f_lineno}"
-        frame = frame.f_back
-    return found
-
-
 @pytest.fixture
 def never_answers() -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
     """The ``hang`` side effect, for a respx route of your own."""
     return hang
 
 
+def configured_upstream_url() -> str:
+    """``UPSTREAM_API_URL`` as the scaffold's ``config/settings.py`` sets it (these tests
+    read the pristine settings; a test that changes it says so with ``app.settings``)."""
+    from django.conf import settings
+
+    return str(settings.UPSTREAM_API_URL)
+
+
 @contextlib.contextmanager
-def fake_upstream(base_url: str) -> Iterator[FakeUpstream]:
-    """Mock httpx so that ``base_url`` is a fake JSONPlaceholder; nothing else is mocked
-    (a call elsewhere fails, and no request ever reaches the network)."""
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
-        yield FakeUpstream(base_url=base_url, router=router)
+def fake_upstream(app: App, base_url: str) -> Iterator[FakeUpstream]:
+    """Answer the app's upstream requests with a fake JSONPlaceholder at ``base_url``.
 
-
-@pytest.fixture
-def make_upstream() -> Callable[[str], contextlib.AbstractContextManager[FakeUpstream]]:
-    """``with make_upstream(base_url) as upstream: ...`` for another base URL."""
-    return fake_upstream
-
-
-@pytest.fixture
-def upstream(settings: Any) -> Iterator[FakeUpstream]:
-    """A fake upstream at ``settings.UPSTREAM_API_URL``."""
-    with fake_upstream(settings.UPSTREAM_API_URL) as fake:
+    Nothing else answers: a request elsewhere fails in the app as a connection
+    error would, and no request ever reaches the network.
+    """
+    router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
+    fake = FakeUpstream(base_url=base_url, router=router)
+    previous = app.upstream_handler
+    app.upstream_handler = router.async_handler
+    try:
         yield fake
+    finally:
+        app.upstream_handler = previous
+
+
+UpstreamFactory = Callable[[str], contextlib.AbstractContextManager[FakeUpstream]]
+
+
+@pytest.fixture
+def make_upstream(app: App) -> Iterator[UpstreamFactory]:
+    """``with make_upstream(base_url) as upstream: ...`` for another base URL (tell the app
+    too: ``app.settings(UPSTREAM_API_URL=base_url)``)."""
+    yield functools.partial(fake_upstream, app)
+    app.upstream_handler = None
+
+
+@pytest.fixture
+def upstream(app: App) -> Iterator[FakeUpstream]:
+    """A fake upstream at the configured ``UPSTREAM_API_URL``, answering the app."""
+    try:
+        with fake_upstream(app, configured_upstream_url()) as fake:
+            yield fake
+    finally:
+        app.upstream_handler = None
 
 
 # --------------------------------------------------------------------------
@@ -332,6 +358,22 @@ class Heartbeat:
 def heartbeat() -> Callable[..., Heartbeat]:
     """``async with heartbeat() as beat: ...`` then read ``beat.max_gap``."""
     return Heartbeat
+
+
+def student_site(module: str) -> str:
+    """``homework/x.py:12``: the outermost line of the answer file ``module`` on the current
+    stack (in-process: ``slow_queries`` only)."""
+    from grader.hints import module_file, relative, student_dir
+
+    folder, path = student_dir(), module_file(module)
+    wanted = relative(str(path), folder) if path is not None else ""
+    frame = sys._getframe(1)
+    found = ""
+    while frame is not None and wanted:
+        if relative(frame.f_code.co_filename, folder) == wanted:
+            found = f"{wanted}:{frame.f_lineno}"
+        frame = frame.f_back
+    return found
 
 
 @dataclass
@@ -461,7 +503,7 @@ def posts_hint(got: Any, expected: dict[str, Any]) -> str:
 
 
 def describe_response(response: Any) -> str:
-    """A short, student-readable summary of a test-client response."""
+    """A short, student-readable summary of a response of the app."""
     body = response.content[:300].decode("utf-8", "replace")
     return f"HTTP {response.status_code} with body {body!r}"
 

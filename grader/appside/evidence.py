@@ -54,6 +54,27 @@ def student_site(module: str | None = None) -> str:
     return found
 
 
+def call_site() -> str:
+    """``homework/x.py:12``: where the caller's stack entered the answer file running
+    innermost (the outermost line of that file), or ``""``. For an upstream call that is
+    the line of the view that awaited it, not the scaffold's router or a middleware
+    around the view."""
+    folder = _student_folder()
+    if folder is None:
+        return ""
+    frame: FrameType | None = sys._getframe(1)
+    wanted = found = ""
+    while frame is not None:
+        try:
+            rel = Path(frame.f_code.co_filename).resolve().relative_to(folder).as_posix()
+        except (ValueError, OSError):
+            rel = ""
+        if rel and rel != "__init__.py" and rel == (wanted or rel):
+            wanted, found = rel, f"{STUDENT_PACKAGE}/{rel}:{frame.f_lineno}"
+        frame = frame.f_back
+    return found
+
+
 @dataclass
 class Watch:
     """One watch: a heartbeat on the loop and/or a hook on every SQL query."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from grader.appside.evidence import student_site
+from grader.appside.evidence import call_site
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -32,6 +32,7 @@ class Forwarder:
     def __init__(self, send: Send) -> None:
         self._send = send
         self._numbers = itertools.count(1)
+        self._clients = itertools.count(1)
         self._pending: dict[int, concurrent.futures.Future[dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
@@ -76,6 +77,11 @@ class Forwarder:
         future: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
         with self._lock:
             self._pending[number] = future
+            # Numbered, not id(): an id can come back for a client made after another is freed.
+            client = getattr(transport, "_grader_client", None)
+            if client is None:
+                client = next(self._clients)
+                transport._grader_client = client  # type: ignore[attr-defined]
         timeout = request.extensions.get("timeout") or {}
         self._send(
             {
@@ -88,8 +94,8 @@ class Forwarder:
                     "headers": [[k, v] for k, v in request.headers.multi_items()],
                     "body": body,
                     "timeout": {k: v for k, v in timeout.items() if isinstance(v, (int, float))},
-                    "client": id(transport),
-                    "site": student_site(),
+                    "client": client,
+                    "site": call_site(),
                 },
             }
         )

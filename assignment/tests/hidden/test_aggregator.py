@@ -4,7 +4,8 @@ Covers every rule of the contract: the merged shape for any user, the
 configured upstream URL and timeout on one client, the 404 and 502 rules
 for users, a failed posts/todos section becoming ``null`` with a reason
 (``"timeout"`` for a timeout), and an answer in time when an upstream never
-answers. The upstream API is faked with respx: no network.
+answers. The project runs in its own process (the ``app`` fixture); its httpx
+requests come back here, where respx fakes the upstream API: no network.
 """
 
 import time
@@ -31,10 +32,7 @@ def dashboard_url(user_id: int) -> str:
 
 
 @pytest.mark.points(2)
-@pytest.mark.asyncio
-async def test_merged_answer_for_other_users(
-    async_client, upstream, read_json, show_dashboard, explain_dashboard
-):
+def test_merged_answer_for_other_users(app, upstream, read_json, show_dashboard, explain_dashboard):
     scenarios = [
         # (user id, post ids in upstream order, todos completed flags, expected posts/todos)
         (7, [41, 45, 43, 44, 42], [False, True, False], ["post 45", "post 44", "post 43"], 1),
@@ -43,7 +41,7 @@ async def test_merged_answer_for_other_users(
     ]
     for user_id, post_ids, completed, latest, done in scenarios:
         upstream.use_defaults(user_id, post_ids=post_ids, completed=completed)
-        response = await async_client.get(dashboard_url(user_id))
+        response = app.get(dashboard_url(user_id))
         expected = {
             "user": {
                 "id": user_id,
@@ -69,15 +67,15 @@ async def test_merged_answer_for_other_users(
 
 
 @pytest.mark.points(1.5)
-@pytest.mark.asyncio
-async def test_calls_the_configured_api(async_client, settings, make_upstream, describe):
-    settings.UPSTREAM_API_URL = "https://upstream.grading.test/v2"
-    with make_upstream(settings.UPSTREAM_API_URL) as upstream:
+def test_calls_the_configured_api(app, make_upstream, describe):
+    configured = "https://upstream.grading.test/v2"
+    app.settings(UPSTREAM_API_URL=configured)
+    with make_upstream(configured) as upstream:
         upstream.use_defaults(5)
-        response = await async_client.get(dashboard_url(5))
+        response = app.get(dashboard_url(5))
         calls = {section: upstream.calls[section] for section in ("users", "posts", "todos")}
     urls = [
-        str(request.url).replace(settings.UPSTREAM_API_URL, "{UPSTREAM_API_URL}")
+        str(request.url).replace(configured, "{UPSTREAM_API_URL}")
         for requests in calls.values()
         for request in requests
     ]
@@ -99,29 +97,18 @@ async def test_calls_the_configured_api(async_client, settings, make_upstream, d
 
 
 @pytest.mark.points(1)
-@pytest.mark.asyncio
-async def test_one_client_with_the_configured_timeout(
-    async_client, settings, upstream, monkeypatch, describe
-):
-    settings.UPSTREAM_TIMEOUT = 1.7
-    clients = []
-    original_init = httpx.AsyncClient.__init__
-
-    def counting_init(self, *args, **kwargs):
-        clients.append(self)
-        original_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(httpx.AsyncClient, "__init__", counting_init)
-    response = await async_client.get(dashboard_url(1))
-    timeouts = [
-        (request.extensions.get("timeout") or {}).get("read")
-        for requests in upstream.calls.values()
-        for request in requests
-    ]
+@pytest.mark.in_app_evidence  # which client made each request: the app says
+def test_one_client_with_the_configured_timeout(app, upstream, describe):
+    app.settings(UPSTREAM_TIMEOUT=1.7)
+    response = app.get(dashboard_url(1))
+    requests = upstream.requests
+    clients = {request.extensions.get("grader_client") for request in requests}
+    timeouts = [(request.extensions.get("timeout") or {}).get("read") for request in requests]
     expect(
-        response.status_code == 200 and len(clients) == 1,
+        response.status_code == 200 and len(requests) == 3 and len(clients) == 1,
         expected="one httpx.AsyncClient per request, shared by the three calls",
-        got=f"{describe(response)}; {len(clients)} AsyncClient(s) created",
+        got=f"{describe(response)}; {len(requests)} upstream request(s) made by "
+        f"{len(clients)} AsyncClient(s)",
         hint="open one `async with httpx.AsyncClient(...) as client:` and make the three "
         "calls on it (one connection pool, one configuration)",
     )
@@ -134,10 +121,9 @@ async def test_one_client_with_the_configured_timeout(
 
 
 @pytest.mark.points(2)
-@pytest.mark.asyncio
-async def test_unknown_user_is_404(async_client, upstream, read_json, describe):
+def test_unknown_user_is_404(app, upstream, read_json, describe):
     upstream.set("users", status=404, json={})
-    response = await async_client.get(dashboard_url(404000))
+    response = app.get(dashboard_url(404000))
     expect(
         response.status_code == 404 and read_json(response) == {"error": "user not found"},
         expected='404 with exactly {"error": "user not found"} when the users API answers 404',
@@ -156,11 +142,10 @@ USERS_FAILURES = {
 
 @pytest.mark.points(0.5)
 @pytest.mark.parametrize("failure", list(USERS_FAILURES))
-@pytest.mark.asyncio
-async def test_users_failure_is_502(failure, async_client, settings, upstream, read_json, describe):
-    settings.UPSTREAM_TIMEOUT = 0.2
+def test_users_failure_is_502(failure, app, upstream, read_json, describe):
+    app.settings(UPSTREAM_TIMEOUT=0.2)
     upstream.set("users", **USERS_FAILURES[failure])
-    response = await async_client.get(dashboard_url(2))
+    response = app.get(dashboard_url(2))
     body = read_json(response)
     what = failure.replace("_", " ")
     expect(
@@ -185,13 +170,12 @@ SECTION_FAILURES = {
 @pytest.mark.points(0.25)
 @pytest.mark.parametrize("section", ["posts", "todos"])
 @pytest.mark.parametrize("failure", list(SECTION_FAILURES))
-@pytest.mark.asyncio
-async def test_failed_section_becomes_null(
-    failure, section, async_client, upstream, read_json, describe, show_dashboard, explain_dashboard
+def test_failed_section_becomes_null(
+    failure, section, app, upstream, read_json, describe, show_dashboard, explain_dashboard
 ):
     upstream.use_defaults(4, post_ids=[1, 2, 3, 4], completed=[True, False])
     upstream.set(section, **SECTION_FAILURES[failure])
-    response = await async_client.get(dashboard_url(4))
+    response = app.get(dashboard_url(4))
     body = read_json(response)
     what = failure.replace("_", " ")
     expect(
@@ -234,13 +218,10 @@ async def test_failed_section_becomes_null(
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("section", ["posts", "todos"])
-@pytest.mark.asyncio
-async def test_timeout_is_reported_as_timeout(
-    section, async_client, settings, upstream, read_json, describe
-):
-    settings.UPSTREAM_TIMEOUT = 0.2
+def test_timeout_is_reported_as_timeout(section, app, upstream, read_json, describe):
+    app.settings(UPSTREAM_TIMEOUT=0.2)
     upstream.set(section, hang=True)
-    response = await async_client.get(dashboard_url(1))
+    response = app.get(dashboard_url(1))
     body = read_json(response)
     errors = body.get("errors") if isinstance(body, dict) else None
     expect(
@@ -261,14 +242,11 @@ async def test_timeout_is_reported_as_timeout(
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("section", ["users", "todos"])
-@pytest.mark.asyncio
-async def test_answers_in_time_when_an_upstream_never_answers(
-    section, async_client, settings, upstream, describe
-):
-    settings.UPSTREAM_TIMEOUT = 0.2
+def test_answers_in_time_when_an_upstream_never_answers(section, app, upstream, describe):
+    app.settings(UPSTREAM_TIMEOUT=0.2)
     upstream.set(section, hang=True)
     started = time.perf_counter()
-    response = await async_client.get(dashboard_url(1))
+    response = app.get(dashboard_url(1))
     elapsed = time.perf_counter() - started
     expected_status = 502 if section == "users" else 200
     expect(
@@ -287,12 +265,11 @@ async def test_answers_in_time_when_an_upstream_never_answers(
 
 
 @pytest.mark.points(3)
-@pytest.mark.asyncio
-async def test_calls_overlap_for_any_user_even_when_one_fails(async_client, upstream, describe):
+def test_calls_overlap_for_any_user_even_when_one_fails(app, upstream, describe):
     upstream.use_defaults(9)
     upstream.window = 1.0
     upstream.set("todos", status=500, json={})
-    response = await async_client.get(dashboard_url(9))
+    response = app.get(dashboard_url(9))
     expect(
         response.status_code == 200,
         expected="200 when only the todos API fails",

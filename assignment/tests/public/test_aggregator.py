@@ -4,7 +4,11 @@ These public tests are a subset of what grading checks: the merged answer for a
 user, the key behaviour (all three upstream calls in flight at the same time),
 405 for other methods, and upstream bodies that are not JSON or not a list.
 Grading runs more (hidden) tests: the 404 and 502 rules, timeouts and more;
-see INSTRUCTIONS.md, part 2. The upstream API is faked with respx: no network.
+see INSTRUCTIONS.md, part 2.
+
+Your project runs in its own process (the ``app`` fixture); the requests it
+makes with httpx come back to these tests, where a fake upstream API (respx,
+the ``upstream`` fixture in conftest.py) answers them: no network.
 """
 
 import pytest
@@ -20,11 +24,8 @@ EXPECTED_USER_1 = {
 
 
 @pytest.mark.points(4)
-@pytest.mark.asyncio
-async def test_dashboard_merges_the_three_apis(
-    async_client, upstream, read_json, describe, explain_dashboard
-):
-    response = await async_client.get("/api/users/1/dashboard/")
+def test_dashboard_merges_the_three_apis(app, upstream, read_json, describe, explain_dashboard):
+    response = app.get("/api/users/1/dashboard/")
     expect(
         response.status_code == 200,
         expected="GET /api/users/1/dashboard/ answers 200 when every upstream call succeeds",
@@ -41,10 +42,9 @@ async def test_dashboard_merges_the_three_apis(
 
 
 @pytest.mark.points(6)
-@pytest.mark.asyncio
-async def test_three_upstream_calls_are_in_flight_together(async_client, upstream, describe):
+def test_three_upstream_calls_are_in_flight_together(app, upstream, describe):
     upstream.window = 1.0
-    response = await async_client.get("/api/users/1/dashboard/")
+    response = app.get("/api/users/1/dashboard/")
     expect(
         response.status_code == 200,
         expected="GET /api/users/1/dashboard/ answers 200",
@@ -63,13 +63,12 @@ async def test_three_upstream_calls_are_in_flight_together(async_client, upstrea
 
 
 @pytest.mark.points(1.5)
-@pytest.mark.asyncio
-async def test_other_methods_answer_405(async_client, upstream, describe):
-    for method in ("post", "put", "delete"):
-        response = await getattr(async_client, method)("/api/users/1/dashboard/")
+def test_other_methods_answer_405(app, upstream, describe):
+    for method in ("POST", "PUT", "DELETE"):
+        response = app.request(method, "/api/users/1/dashboard/")
         expect(
             response.status_code == 405,
-            expected=f"{method.upper()} on the dashboard answers 405 Method Not Allowed",
+            expected=f"{method} on the dashboard answers 405 Method Not Allowed",
             got=describe(response),
             hint="only GET is allowed: django.views.decorators.http.require_GET works on "
             "async views",
@@ -77,13 +76,12 @@ async def test_other_methods_answer_405(async_client, upstream, describe):
 
 
 @pytest.mark.points(1)
-@pytest.mark.asyncio
-async def test_bodies_that_are_not_json_or_not_a_list_null_their_section(
-    async_client, upstream, read_json, describe
+def test_bodies_that_are_not_json_or_not_a_list_null_their_section(
+    app, upstream, read_json, describe
 ):
     upstream.set("posts", content=b"<html>not JSON</html>")
     upstream.set("todos", json={"id": 1, "title": "one object, not a list"})
-    response = await async_client.get("/api/users/1/dashboard/")
+    response = app.get("/api/users/1/dashboard/")
     body = read_json(response)
     errors = body.get("errors") if isinstance(body, dict) else None
     expect(
