@@ -198,6 +198,9 @@ def setup_project() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False  # as under Django's test runner and pytest-django
     http.listen()
     try:
         celery_app = importlib.import_module("config.celery").app

@@ -24,14 +24,19 @@ def get(app, path, via):
     """``(response, "")``, or ``(None, why)`` when the request broke inside Django."""
     try:
         # text/plain: Django's debug page for an error is then a short text, not HTML.
-        return app.get(path, via=via, headers={"Accept": "text/plain"}), ""
+        return app.get(
+            path, via=via, headers={"Accept": "text/plain"}, raise_request_exception=False
+        ), ""
     except AppError as exc:
         return None, f"{exc.type_name}: {exc.message}"[:300]
 
 
 def coroutine_trap(response, failure):
     """The lesson's trap when Django got a coroutine where it wanted a response."""
-    seen = failure if response is None else response.text[:2000]
+    if response is not None and response.exception is not None:
+        seen = response.exception.message
+    else:
+        seen = failure if response is None else response.text[:2000]
     return "coroutine_returned" if "'coroutine' object" in seen else None
 
 
