@@ -179,3 +179,34 @@ def _time_sleep(tree: ast.Module) -> list[int]:
 
 
 _FINDERS = {"date_today": _date_today, "time_sleep": _time_sleep}
+
+
+def defines_async(module: str, name: str) -> bool | None:
+    """Whether the answer file ``module`` (``homework.db_views``) binds ``name`` at module
+    level last to an ``async def``: read, never imported, so the trusted side sees it for
+    itself. ``None`` when the file cannot be read or parsed."""
+    path = module_file(module)
+    if path is None:
+        return None
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return None
+    last: ast.stmt | None = None
+    for node in tree.body:
+        if _binds(node, name):
+            last = node
+    return isinstance(last, ast.AsyncFunctionDef)
+
+
+def _binds(node: ast.stmt, name: str) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name == name
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names)
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+        targets = [node.target]
+    return any(isinstance(n, ast.Name) and n.id == name for t in targets for n in ast.walk(t))

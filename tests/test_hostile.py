@@ -78,6 +78,12 @@ CASES: dict[str, Case] = {
     # as an unprivileged grader it succeeds and the unsigned lines are flagged.
     "write_channel_fd": Case("daily_stats", "starter", (), ("/proc",)),
     "drop_config": Case("aggregator", "starter", (), ("grading_tests",)),
+    # Against the split harness: the tests and every verdict are in another process.
+    "conftest_then_crash": Case("async_view", "starter", ("SIGSEGV",), ("os.kill",)),
+    "forge_via_frames": Case("middleware", "starter", (), ("gc",)),
+    "invent_answers": Case("aggregator", "starter", (), ("/proc",)),
+    "patch_the_harness": Case("orm_threadpool", "starter", (), ("grader",)),
+    "hunt_hidden_tests": Case("daily_stats", "starter", ("hunt: 0 found",), ()),
 }
 
 # Cases graded together: at most one per part; the other parts get the reference.
@@ -91,6 +97,13 @@ RUNS: dict[str, tuple[str, ...]] = {
         "patch_reporter_send",
         "write_channel_fd",
         "drop_config",
+    ),
+    "split": (
+        "conftest_then_crash",
+        "forge_via_frames",
+        "invent_answers",
+        "patch_the_harness",
+        "hunt_hidden_tests",
     ),
 }
 

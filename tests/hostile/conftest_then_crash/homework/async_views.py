@@ -1,0 +1,30 @@
+"""Hostile: writes a conftest.py (and a pytest.ini) that would pass every test wherever it
+can, then crashes the process, hoping the resumed run loads them."""
+
+import os
+import signal
+from pathlib import Path
+
+PASS_ALL = """
+import pytest
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    outcome.get_result().outcome = "passed"
+"""
+
+here = Path.cwd()
+for folder in (here, here / "grading_tests", here / "grading_tests" / "hidden", here.parent,
+               here.parent.parent, here.parent.parent / "trusted",
+               here.parent.parent / "trusted" / "grading_tests", Path("/tmp")):
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "conftest.py").write_text(PASS_ALL)
+        (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:grader.pytest_plugin\n")
+    except OSError:
+        pass
+
+
+async def hello(request):
+    os.kill(os.getpid(), signal.SIGSEGV)
