@@ -124,17 +124,18 @@ import json, os
 def _facts():
     status = dict(line.split(":", 1) for line in open("/proc/self/status"))
     tmp = os.statvfs("/tmp")
-    try:
-        open("grading_tests/planted.py", "w").write("x = 1")
-        tests_writable = True
-    except OSError as exc:
-        tests_writable = exc.strerror
+    tests = []  # any grading test in sight: the workspace, its parents, the whole tree
+    for folder, dirs, files in os.walk("/"):
+        dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr")]
+        tests += [os.path.join(folder, f) for f in files if f in ("test_async_view.py", "rubric.toml")]
+        tests += [os.path.join(folder, d) for d in dirs if d == "grading_tests"]
     return {
         "uid": os.getuid(),
         "cap_eff": status["CapEff"].strip(),
         "no_new_privs": status["NoNewPrivs"].strip(),
         "tmp_bytes": tmp.f_blocks * tmp.f_frsize,
-        "tests_writable": tests_writable,
+        "tests": tests[:3],
+        "workspace": sorted(os.listdir(".")),
         "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
         "hostname": os.uname().nodename,
         "interfaces": [l.split(":")[0].strip() for l in open("/proc/net/dev").readlines()[2:]],
@@ -147,9 +148,10 @@ async def hello(request):
 
 
 @pytest.mark.skipif(isinstance(BOX, str), reason=f"no sandbox here: {BOX}")
-@pytest.mark.parametrize("who", ["grader's user", "unprivileged"])
+@pytest.mark.parametrize("who", ["grader's user", "unprivileged", "unsandboxed"])
 def test_what_graded_code_sees_from_inside(who: str) -> None:
-    """The SECURITY.md table, asked from inside a graded process, as root and not."""
+    """The SECURITY.md table, asked from inside a graded process, as root and not; and,
+    as a control that the probe can fail, unsandboxed (where the tests are in sight)."""
     if who == "unprivileged" and (os.geteuid() != 0 or shutil.which("bwrap") is None):
         pytest.skip("running as another user needs root and bubblewrap")
     base = Path(tempfile.mkdtemp(prefix="probe-"))
@@ -171,15 +173,22 @@ def test_what_graded_code_sees_from_inside(who: str) -> None:
         if who == "unprivileged":
             subprocess.run(["chown", "-R", f"{TEST_UID}:{TEST_UID}", str(base)], check=True)
             command = as_unprivileged(command, readable=(str(RUBRIC.root),))
-        subprocess.run(command, capture_output=True, check=False, cwd=base)
+        env = {**os.environ, sandbox.ENV_SWITCH: "0" if who == "unsandboxed" else "1"}
+        subprocess.run(command, capture_output=True, check=False, cwd=base, env=env)
         facts = _facts(report)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    if who == "unsandboxed":
+        assert any("grading_tests" in path for path in facts["tests"]), facts["tests"]
+        return
     if os.geteuid() == 0 and who != "unprivileged":
         assert facts["uid"] == sandbox.UNPRIVILEGED_UID
     assert int(facts["cap_eff"], 16) == 0 and facts["no_new_privs"] == "1"
     assert facts["tmp_bytes"] <= sandbox.TMP_SIZE
-    assert facts["tests_writable"] == "Read-only file system"
+    # No grading test anywhere in sight: the app's workspace is the scaffold and the
+    # answer files; the tests stay with the trusted side, outside the sandbox.
+    assert facts["tests"] == []
+    assert facts["workspace"] == ["config", "db.sqlite3", "homework", "manage.py"]
     assert max(facts["pids"]) < 50  # its own PID namespace: a handful of processes
     assert facts["hostname"] == "grader"
     assert facts["interfaces"] == ["lo"]  # a network namespace of its own
