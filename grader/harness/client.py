@@ -186,10 +186,14 @@ class App:
     def launch(cls, project: Path, env: dict[str, str], log: Any = None) -> App:
         """Start ``python -m grader.appside`` in ``project`` (no sandbox: the student's own
         machine) talking over its stdin and stdout, which works on every platform."""
+        # The app imports the very grader package this process uses (a student's template
+        # keeps it in .grader/, on pytest's pythonpath but not on the interpreter's).
+        here = str(Path(wire.__file__).resolve().parents[2])
+        path = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH", "")]))
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.appside"],
             cwd=project,
-            env={**env, wire.APP_FD_ENV: wire.STDIO},
+            env={**env, "PYTHONPATH": path, wire.APP_FD_ENV: wire.STDIO},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log if log is not None else None,
