@@ -289,6 +289,7 @@ def test_bad_days_raise_value_error(app):
 
 
 @pytest.mark.points(0.5)
+@pytest.mark.in_app_evidence
 @pytest.mark.django_db(transaction=True)
 def test_registered_name_and_the_api_view(app, read_json, describe):
     from homework.models import DailyStats
