@@ -13,7 +13,6 @@ import json
 from zoneinfo import ZoneInfo
 
 import pytest
-from freezegun import freeze_time
 
 from grader.feedback import expect
 
@@ -56,15 +55,31 @@ def fitting(result, hint, expected):
 DATE_HINT = 'return the date as a "YYYY-MM-DD" string: day.isoformat(), not the date object'
 
 
-def run(day=None):
-    from homework.tasks import compute_daily_stats
+def call(app, *day, delay=False):
+    """Call the task in the app (as a function, or through .delay().get()): its outcome."""
+    return app.task(TASK_NAME, *day, delay=delay)
 
-    return compute_daily_stats(day) if day is not None else compute_daily_stats()
+
+def returned(outcome):
+    """What the task returned; a failed check when it raised instead."""
+    place = f" (at {outcome.where})" if outcome.where else ""
+    expect(
+        outcome.raised is None,
+        expected="the task returns its summary",
+        got=f"it raised {outcome.raised}: {outcome.message}{place}"[:500],
+        hint="the task must not raise for a valid day: fix the line named above",
+    )
+    return outcome.value
+
+
+def run(app, *day, delay=False):
+    """``compute_daily_stats(*day)`` in the app: what it returned."""
+    return returned(call(app, *day, delay=delay))
 
 
 @pytest.mark.points(2)
-@pytest.mark.django_db
-def test_window_is_the_local_calendar_day():
+@pytest.mark.django_db(transaction=True)
+def test_window_is_the_local_calendar_day(app):
     inside = [
         local(2025, 2, 1),  # local midnight
         local(2025, 2, 1, 7, 30),  # still January 31 in UTC
@@ -75,7 +90,7 @@ def test_window_is_the_local_calendar_day():
         add_task(moment)
     for moment in inside[:2] + outside[:2]:
         add_task(local(2025, 1, 20), completed_at=moment)
-    result = run("2025-02-01")
+    result = run(app, "2025-02-01")
     expect(
         isinstance(result, dict) and result.get("created") == 3 and result.get("completed") == 2,
         expected="created=3, completed=2: only what falls between local midnight and the "
@@ -93,13 +108,13 @@ def test_window_is_the_local_calendar_day():
 
 
 @pytest.mark.points(1.5)
-@pytest.mark.django_db
-def test_completed_is_counted_by_completed_at():
+@pytest.mark.django_db(transaction=True)
+def test_completed_is_counted_by_completed_at(app):
     add_task(local(2025, 4, 1, 9), completed_at=local(2025, 4, 3, 9))
     add_task(local(2025, 4, 2, 9), completed_at=local(2025, 4, 3, 23))
     add_task(local(2025, 4, 3, 9), completed_at=local(2025, 4, 4, 1))
     add_task(local(2025, 4, 3, 10))
-    result = run("2025-04-03")
+    result = run(app, "2025-04-03")
     expect(
         result == {"date": "2025-04-03", "created": 2, "completed": 2},
         expected="created=2, completed=2: completed counts tasks whose completed_at falls in "
@@ -124,20 +139,17 @@ def which_day(result, today=datetime.date(2025, 3, 10)):
 
 
 @pytest.mark.points(2.5)
-@pytest.mark.django_db
-def test_default_day_is_yesterday_in_the_project_zone(celery_eager):
+@pytest.mark.django_db(transaction=True)
+def test_default_day_is_yesterday_in_the_project_zone(app):
     from homework.models import DailyStats
 
     add_task(local(2025, 3, 9, 12))
     add_task(local(2025, 3, 9, 23), completed_at=local(2025, 3, 9, 23, 30))
     add_task(local(2025, 3, 8, 12))
     # 00:30 in Taipei is still the previous day in UTC (and on a UTC server).
-    with freeze_time(local(2025, 3, 10, 0, 30), real_asyncio=True):
-        result = run()
-        queued = None
-        from homework.tasks import compute_daily_stats
-
-        queued = compute_daily_stats.delay().get()
+    with app.frozen(local(2025, 3, 10, 0, 30).isoformat()):
+        result = run(app)
+        queued = run(app, delay=True)
     expected = {"date": "2025-03-09", "created": 2, "completed": 1}
     expect(
         result == expected and queued == expected,
@@ -164,15 +176,15 @@ def test_default_day_is_yesterday_in_the_project_zone(celery_eager):
 
 
 @pytest.mark.points(2)
-@pytest.mark.django_db
-def test_a_23_hour_dst_day_in_another_zone(settings):
-    settings.TIME_ZONE = "America/New_York"
+@pytest.mark.django_db(transaction=True)
+def test_a_23_hour_dst_day_in_another_zone(app):
+    app.settings(TIME_ZONE="America/New_York")
     # 2025-03-09 in New York lasts 23 hours (clocks jump from 02:00 to 03:00).
     inside = [local(2025, 3, 9, 0, 0, zone=NEW_YORK), local(2025, 3, 9, 23, 30, zone=NEW_YORK)]
     outside = [local(2025, 3, 8, 23, 30, zone=NEW_YORK), local(2025, 3, 10, 0, 30, zone=NEW_YORK)]
     for moment in inside + outside:
         add_task(moment)
-    result = run("2025-03-09")
+    result = run(app, "2025-03-09")
     expect(
         result == {"date": "2025-03-09", "created": 2, "completed": 0},
         expected="created=2, completed=0: on a 23-hour daylight-saving day the window is still "
@@ -188,15 +200,15 @@ def test_a_23_hour_dst_day_in_another_zone(settings):
 
 
 @pytest.mark.points(2)
-@pytest.mark.django_db
-def test_rerun_updates_the_row():
+@pytest.mark.django_db(transaction=True)
+def test_rerun_updates_the_row(app):
     from homework.models import DailyStats
 
     DailyStats.objects.create(date=datetime.date(2025, 5, 19), created=7, completed=7)
     add_task(local(2025, 5, 20, 8))
-    first = run("2025-05-20")
+    first = run(app, "2025-05-20")
     add_task(local(2025, 5, 20, 9), completed_at=local(2025, 5, 20, 10))
-    second = run("2025-05-20")
+    second = run(app, "2025-05-20")
     rows = list(DailyStats.objects.order_by("date").values_list("date", "created", "completed"))
     expect(
         isinstance(first, dict)
@@ -212,7 +224,7 @@ def test_rerun_updates_the_row():
             {"created": 2, "completed": 1},
         ),
     )
-    run("2025-05-20")
+    run(app, "2025-05-20")
     expect(
         DailyStats.objects.count() == 2,
         expected="a third run still leaves one row for the day",
@@ -222,9 +234,9 @@ def test_rerun_updates_the_row():
 
 
 @pytest.mark.points(0.5)
-@pytest.mark.django_db
-def test_result_is_json_serializable():
-    result = run("2025-06-01")
+@pytest.mark.django_db(transaction=True)
+def test_result_is_json_serializable(app):
+    result = run(app, "2025-06-01")
     try:
         text = json.dumps(result)
     except (TypeError, ValueError) as exc:
@@ -254,16 +266,15 @@ BAD_DAYS = {
 
 
 @pytest.mark.points(2)
-@pytest.mark.django_db
-def test_bad_days_raise_value_error():
+@pytest.mark.django_db(transaction=True)
+def test_bad_days_raise_value_error(app):
     wrong = []
     for kind, day in BAD_DAYS.items():
-        try:
-            run(day)
-        except ValueError:
+        outcome = call(app, day)
+        if outcome.raised_a("ValueError"):
             continue
-        except Exception as exc:  # a different error is wrong too
-            wrong.append(f"{kind}: {type(exc).__name__}")
+        if outcome.raised:  # a different error is wrong too
+            wrong.append(f"{kind}: {outcome.raised}")
         else:
             wrong.append(f"{kind}: accepted")
     expect(
@@ -278,23 +289,21 @@ def test_bad_days_raise_value_error():
 
 
 @pytest.mark.points(0.5)
-@pytest.mark.django_db
-def test_registered_name_and_the_api_view(client, celery_eager, read_json, describe):
+@pytest.mark.in_app_evidence
+@pytest.mark.django_db(transaction=True)
+def test_registered_name_and_the_api_view(app, read_json, describe):
     from homework.models import DailyStats
 
     add_task(local(2025, 7, 4, 12))
-    import homework.tasks  # noqa: F401  (registers the task)
-
+    registered = app.fact("celery_tasks", prefix="homework")  # after importing homework.tasks
+    registered = registered if isinstance(registered, list) else []
     expect(
-        TASK_NAME in celery_eager.tasks,
+        TASK_NAME in registered,
         expected=f"a Celery task registered as {TASK_NAME}",
-        got="registered homework tasks: "
-        f"{sorted(name for name in celery_eager.tasks if 'homework' in name)}",
+        got=f"registered homework tasks: {registered}"[:400],
         hint="decorate compute_daily_stats with @shared_task in homework/tasks.py",
     )
-    response = client.post(
-        "/api/stats/run/", {"date": "2025-07-04"}, content_type="application/json"
-    )
+    response = app.post("/api/stats/run/", {"date": "2025-07-04"}, via="wsgi")
     rows = list(DailyStats.objects.values_list("date", "created"))
     expect(
         response.status_code == 202 and rows == [(datetime.date(2025, 7, 4), 1)],
@@ -307,30 +316,26 @@ def test_registered_name_and_the_api_view(client, celery_eager, read_json, descr
 
 
 @pytest.mark.points(1)
-def test_beat_entry_is_due_at_0005_not_0004():
-    from homework.schedule import BEAT_SCHEDULE
-
-    entries = [
-        entry
-        for entry in (BEAT_SCHEDULE.values() if isinstance(BEAT_SCHEDULE, dict) else [])
-        if isinstance(entry, dict) and entry.get("task") == TASK_NAME
-    ]
+@pytest.mark.in_app_evidence
+def test_beat_entry_is_due_at_0005_not_0004(app):
+    last_run = local(2025, 8, 1, 0, 5)
+    moments = [local(2025, 8, 2, 0, 4, 1), local(2025, 8, 2, 0, 5, 1)]
+    answer = app.fact(
+        "beat_entries",
+        task=TASK_NAME,
+        last_run=last_run.isoformat(),
+        at=[moment.isoformat() for moment in moments],
+    )
+    answer = answer if isinstance(answer, dict) else {}
+    error = f" (importing homework.schedule failed: {answer['error']})" if "error" in answer else ""
     expect(
-        len(entries) == 1,
+        answer.get("entries") == 1,
         expected=f'one BEAT_SCHEDULE entry whose "task" is "{TASK_NAME}"',
-        got=f"{len(entries)} such entries",
+        got=f"{answer.get('entries')} such entries{error}"[:400],
         hint="see the public test of the schedule",
     )
-    entry = entries[0]
-    schedule = entry.get("schedule")
-    last_run = local(2025, 8, 1, 0, 5)
-    due = {}
-    for minute in (4, 5):
-        with freeze_time(local(2025, 8, 2, 0, minute, 1)):
-            try:
-                due[minute] = bool(schedule.is_due(last_run).is_due)
-            except Exception as exc:
-                due[minute] = f"error: {type(exc).__name__}"
+    found = answer.get("due")
+    due = {4: found[0], 5: found[1]} if isinstance(found, list) and len(found) == 2 else {}
     expect(
         due == {4: False, 5: True},
         expected="the entry is not due at 00:04 project time and is due at 00:05 the next day",
@@ -339,8 +344,8 @@ def test_beat_entry_is_due_at_0005_not_0004():
         "do not convert 00:05 to UTC yourself",
     )
     expect(
-        not entry.get("args") and not entry.get("kwargs"),
+        answer.get("has_arguments") is False,
         expected="the entry passes no arguments (so the task computes yesterday)",
-        got=f"args={entry.get('args')!r}, kwargs={entry.get('kwargs')!r}",
+        got=f"args={answer.get('args')}, kwargs={answer.get('kwargs')}",
         hint="leave out args and kwargs",
     )
