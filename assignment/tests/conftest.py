@@ -22,9 +22,9 @@ N seconds", the suites look for deterministic evidence.
   gives up after its own read timeout and raises ``httpx.ReadTimeout``.
 * ``describe`` / ``read_json`` — a response summed up for a message; its JSON body.
 
-Being retired (the suites that still run in-process use them):
-
-* ``heartbeat``, ``slow_queries``, ``concurrently``, ``celery_eager``.
+What only your project can tell (its event loop's heartbeat, its SQL queries,
+whether a view is an ``async def``) comes from ``app.watch`` and ``app.fact``;
+the tests that rest on it are marked ``in_app_evidence``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,6 @@ import asyncio
 import contextlib
 import functools
 import re
-import sys
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,29 +45,6 @@ from grader.harness.client import App
 
 # The harness: the ``app`` fixture and the shared database (for a plain ``pytest`` too).
 pytest_plugins = ("grader.harness.fixtures",)
-
-# --------------------------------------------------------------------------
-# Celery
-# --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def celery_eager() -> Iterator[Any]:
-    """Run Celery tasks eagerly (in this process) and re-raise their exceptions.
-
-    pytest-django's ``settings`` fixture does not reach Celery once its
-    configuration is loaded, so the app's own ``conf`` is changed and restored.
-    """
-    from config.celery import app
-
-    keys = ("task_always_eager", "task_eager_propagates")
-    saved = {key: app.conf[key] for key in keys}
-    app.conf.update(task_always_eager=True, task_eager_propagates=True)
-    try:
-        yield app
-    finally:
-        app.conf.update(saved)
-
 
 # --------------------------------------------------------------------------
 # A fake upstream API (JSONPlaceholder) on respx, answering the app's requests
@@ -312,143 +286,6 @@ def upstream(app: App) -> Iterator[FakeUpstream]:
             yield fake
     finally:
         app.upstream_handler = None
-
-
-# --------------------------------------------------------------------------
-# Watching the event loop
-# --------------------------------------------------------------------------
-
-
-class Heartbeat:
-    """Ticks every ``period`` seconds on the running loop; ``max_gap`` is the
-    longest time between two ticks. A blocked loop shows up as a long gap."""
-
-    def __init__(self, period: float = 0.005) -> None:
-        self.period = period
-        self.max_gap = 0.0
-        self.ticks = 0
-        self.loop_thread: int | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def _beat(self) -> None:
-        last = time.perf_counter()
-        while True:
-            await asyncio.sleep(self.period)
-            now = time.perf_counter()
-            self.max_gap = max(self.max_gap, now - last)
-            self.ticks += 1
-            last = now
-
-    async def __aenter__(self) -> Heartbeat:
-        self.loop_thread = threading.get_ident()
-        self._task = asyncio.create_task(self._beat())
-        await asyncio.sleep(self.period * 2)  # let it start ticking
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await asyncio.sleep(self.period * 2)  # a last tick after the work
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-
-@pytest.fixture
-def heartbeat() -> Callable[..., Heartbeat]:
-    """``async with heartbeat() as beat: ...`` then read ``beat.max_gap``."""
-    return Heartbeat
-
-
-def student_site(module: str) -> str:
-    """``homework/x.py:12``: the outermost line of the answer file ``module`` on the current
-    stack (in-process: ``slow_queries`` only)."""
-    from grader.hints import module_file, relative, student_dir
-
-    folder, path = student_dir(), module_file(module)
-    wanted = relative(str(path), folder) if path is not None else ""
-    frame = sys._getframe(1)
-    found = ""
-    while frame is not None and wanted:
-        if relative(frame.f_code.co_filename, folder) == wanted:
-            found = f"{wanted}:{frame.f_lineno}"
-        frame = frame.f_back
-    return found
-
-
-@dataclass
-class QueryLog:
-    """SQL statements seen while ``slow_queries`` is active, with their threads."""
-
-    delay: float
-    statements: list[str] = field(default_factory=list)
-    threads: set[int] = field(default_factory=set)
-    sites: set[tuple[int, str]] = field(default_factory=set)
-
-    def run_on(self, thread: int | None) -> str:
-        """Where ``homework/db_views.py`` ran a query on ``thread`` (``file:line``s), if any."""
-        return ", ".join(sorted({site for ident, site in self.sites if ident == thread and site}))
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@pytest.fixture
-def slow_queries(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], QueryLog]:
-    """``log = slow_queries(0.3)``: every SQL query from now on sleeps 0.3 s
-    first (as a slow database would) and is recorded with its thread id.
-
-    Works on every connection and thread (it patches Django's cursor wrapper
-    class), so it also sees queries run by ``sync_to_async`` worker threads.
-    """
-    from django.db.backends.utils import CursorWrapper
-
-    original = CursorWrapper._execute_with_wrappers
-
-    def install(delay: float = 0.0) -> QueryLog:
-        log = QueryLog(delay=delay)
-
-        def execute(self: Any, sql: str, params: Any, many: bool, executor: Any) -> Any:
-            log.statements.append(sql)
-            log.threads.add(threading.get_ident())
-            log.sites.add((threading.get_ident(), student_site("homework.db_views")))
-            if delay:
-                time.sleep(delay)
-            return original(self, sql, params, many, executor)
-
-        monkeypatch.setattr(CursorWrapper, "_execute_with_wrappers", execute)
-        return log
-
-    return install
-
-
-# --------------------------------------------------------------------------
-# Concurrent requests
-# --------------------------------------------------------------------------
-
-
-async def run_concurrently(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
-    """Start every call at once, each in its own ``ThreadSensitiveContext``.
-
-    Django's test ``AsyncClient`` shares one context between requests, so a
-    sync-only piece of the stack (another part's stub middleware, say) would
-    run them one after the other; the real ASGI handler gives each request its
-    own context, and so does this helper.
-    """
-    from asgiref.sync import ThreadSensitiveContext
-
-    async def in_own_context(call: Callable[[], Awaitable[Any]]) -> Any:
-        async with ThreadSensitiveContext():
-            return await call()
-
-    return list(await asyncio.gather(*(in_own_context(call) for call in calls)))
-
-
-@pytest.fixture
-def concurrently() -> Callable[..., Awaitable[list[Any]]]:
-    """``responses = await concurrently(lambda: client.get(...), ...)``."""
-    return run_concurrently
 
 
 # What each key of the dashboard holds, for a message about the one that is wrong.
