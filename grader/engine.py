@@ -40,7 +40,7 @@ from grader.results import (
     tidy,
 )
 from grader.rubric import Part, Rubric, load_rubric
-from grader.runner import RunOutcome, describe_exit, run_pytest, run_resuming
+from grader.runner import TESTS_ENDED, RunOutcome, describe_exit, run_pytest, run_resuming
 from grader.sandbox import Sandbox, detect, why_not
 from grader.text import clean
 from grader.workspace import (
@@ -564,5 +564,5 @@ def _missing(rubric: Rubric, outcome: RunOutcome, collect_errors: list[str]) -> 
         )
     return (
         "error",
-        f"The test process {describe_exit(outcome.returncode)} before this test finished.",
+        f"{TESTS_ENDED} {describe_exit(outcome.returncode)} before this test finished.",
     )

@@ -77,6 +77,14 @@ TRAPS: dict[str, str] = {
         "`await asyncio.gather(fetch(users), fetch(posts), fetch(todos), return_exceptions=True)` "
         "or an asyncio.TaskGroup"
     ),
+    "middleware_adapted": (
+        "Django had to wrap TimingMiddleware in a sync/async adapter: the middleware cannot run "
+        "in the mode of the chain around it, so every request pays a hop to another thread "
+        "(or blocks the loop). Declare `sync_capable = True` and `async_capable = True` on the "
+        "class and support both modes: a plain `def __call__` when get_response is sync, and "
+        "`markcoroutinefunction(self)` plus an `async def __acall__` that awaits it when "
+        "get_response is a coroutine function"
+    ),
     "broken_import": (
         "this answer file fails while it is imported, so no test of this part can use it: fix "
         "the line named here first (importing the file in `python manage.py shell` shows the "
@@ -120,8 +128,8 @@ def exception_hint(exc: BaseException, folder: Path | None) -> Found | None:
 def find_in_source(trap: str, module: str) -> list[str]:
     """Where the answer file ``module`` (``homework.tasks``) holds the trap: ``file:line``s.
 
-    Only traps a source can show are looked for (``date_today``, ``time_sleep``);
-    a file that does not parse shows nothing.
+    Only traps a source can show are looked for (``date_today``, ``time_sleep``,
+    ``middleware_adapted``); a file that does not parse shows nothing.
     """
     path = module_file(module)
     if path is None:
@@ -178,7 +186,19 @@ def _time_sleep(tree: ast.Module) -> list[int]:
     return lines
 
 
-_FINDERS = {"date_today": _date_today, "time_sleep": _time_sleep}
+def _middleware_class(tree: ast.Module) -> list[int]:
+    return [
+        node.lineno
+        for node in tree.body
+        if isinstance(node, ast.ClassDef | ast.FunctionDef) and node.name == "TimingMiddleware"
+    ]
+
+
+_FINDERS = {
+    "date_today": _date_today,
+    "time_sleep": _time_sleep,
+    "middleware_adapted": _middleware_class,
+}
 
 
 def defines_async(module: str, name: str) -> bool | None:

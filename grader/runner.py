@@ -383,6 +383,10 @@ def _hand_over(workspace: Path, uid: int) -> None:
         os.chown(path, uid, uid)
 
 
+# How a message about a process that ended under a test begins (one place: the roster
+# report recognises crashes by it).
+APP_ENDED = "Your project's process"
+TESTS_ENDED = "The test process"
 APP_GONE_EXIT = 76  # the trusted pytest's exit when the app it drives has ended (harness)
 APP_EXIT_FILE_ENV = "GRADER_APP_EXIT_FILE"
 
@@ -630,7 +634,7 @@ def run_resuming(
         finished = {str(r.get("nodeid")) for r in merged.events("result")}
         started = [str(r.get("nodeid")) for r in outcome.events("start")]
         crashed = [n for n in started if n not in finished]
-        who = "Your project's process" if outcome.app_ended else "The test process"
+        who = APP_ENDED if outcome.app_ended else TESTS_ENDED
         for nodeid in crashed:
             merged.records.append(
                 {

@@ -36,7 +36,7 @@ TRAP_MUTANTS = [
     ("date_today", "ds_date_today", "daily_stats", "homework/tasks.py"),
     ("time_sleep", "av_time_sleep", "async_view", "homework/async_views.py"),
     ("sequential_awaits", "ag_sequential", "aggregator", "homework/aggregator.py"),
-    ("coroutine_not_awaited", "mw_sync_only", "middleware", "homework/middleware.py"),
+    ("middleware_adapted", "mw_sync_only", "middleware", "homework/middleware.py"),
     ("broken_import", "ds_schedule_import_error", "daily_stats", "homework/schedule.py"),
 ]
 

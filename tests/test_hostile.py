@@ -33,6 +33,7 @@ from grader.results import GradeResult, PartResult
 from grader.rubric import Rubric, load_rubric
 
 HOSTILE = Path(__file__).parent / "hostile"
+TWINS = Path(__file__).parent / "hostile_twins"
 TEST_TIMEOUT = 10.0
 PART_TIMEOUT = 40.0
 # Grading overhead on top of a part's budget (workspace copy, process start, kill).
@@ -45,7 +46,9 @@ class Case:
     """What a hostile answer file must come to."""
 
     part: str
-    honest: str  # "starter": earns what the stub earns; "reference": full marks
+    # "starter": earns what the stub earns; "reference": full marks; "twin": what its
+    # honest twin in tests/hostile_twins/<case> earns (the same answers, given honestly)
+    honest: str
     says: tuple[str, ...] = ()  # each must appear in some test message or note of the part
     warns: tuple[str, ...] = ()  # each must appear in some integrity warning of the part
 
@@ -62,18 +65,18 @@ CASES: dict[str, Case] = {
     "memory_hog": Case("async_view", "starter", ("MemoryError",)),
     "print_flood": Case("aggregator", "reference"),
     "endless_threads": Case("orm_threadpool", "reference"),
+    # The hidden tests are not in the sandbox: nothing to read, nothing to withhold.
     "files_and_secrets": Case(
         "aggregator",
         "starter",
-        ("withheld",),
+        ("no hidden file",),
         ("os.remove", "shutil", "os.environ", "outside the project", "grading_tests"),
     ),
     "raw_socket_at_import": Case("middleware", "starter", ("SocketBlocked",), ("socket",)),
-    "patch_call_and_report": Case(
-        "async_view", "starter", ("changed the test framework",), ("_pytest", "integrity")
-    ),
-    "patch_report_outcome": Case("middleware", "starter", (), ("_pytest", "integrity")),
-    "patch_reporter_send": Case("orm_threadpool", "starter", (), ("grader", "gc", "integrity")),
+    # pytest runs in another process: patching it in the app changes nothing graded.
+    "patch_call_and_report": Case("async_view", "starter", (), ("_pytest",)),
+    "patch_report_outcome": Case("middleware", "starter", (), ("_pytest",)),
+    "patch_reporter_send": Case("orm_threadpool", "starter", (), ("grader", "gc")),
     # In the sandbox as root the reopen is refused (the channel is the grader's file);
     # as an unprivileged grader it succeeds and the unsigned lines are flagged.
     "write_channel_fd": Case("daily_stats", "starter", (), ("/proc",)),
@@ -81,7 +84,9 @@ CASES: dict[str, Case] = {
     # Against the split harness: the tests and every verdict are in another process.
     "conftest_then_crash": Case("async_view", "starter", ("SIGSEGV",), ("os.kill",)),
     "forge_via_frames": Case("middleware", "starter", (), ("gc",)),
-    "invent_answers": Case("aggregator", "starter", (), ("/proc",)),
+    # Its invented answer is a constant 200 dashboard: it may earn what an honest view
+    # answering that same constant earns (tests/hostile_twins/invent_answers), no more.
+    "invent_answers": Case("aggregator", "twin", (), ("/proc",)),
     "patch_the_harness": Case("orm_threadpool", "starter", (), ("grader",)),
     "hunt_hidden_tests": Case("daily_stats", "starter", ("hunt: 0 found",), ()),
 }
@@ -114,6 +119,8 @@ def test_every_case_is_graded_in_exactly_one_run() -> None:
     for cases in RUNS.values():
         parts = [CASES[case].part for case in cases]
         assert len(parts) == len(set(parts)), parts
+    twins = sorted(p.name for p in TWINS.iterdir())
+    assert twins == sorted(case for case, c in CASES.items() if c.honest == "twin")
 
 
 @dataclass
@@ -121,6 +128,7 @@ class Graded:
     rubric: Rubric
     starter: GradeResult
     runs: dict[str, GradeResult]
+    twins: dict[str, GradeResult]
 
 
 def _submission(rubric: Rubric, cases: tuple[str, ...], dest: Path) -> Path:
@@ -155,8 +163,17 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
                 )
                 for name, cases in RUNS.items()
             }
+            twins = {
+                case: pool.submit(grade, twin, rubric=rubric, parts=[CASES[case].part])
+                for case, twin in ((t.name, t) for t in sorted(TWINS.iterdir()))
+            }
             runs = {name: future.result() for name, future in futures.items()}
-            return Graded(rubric, starter.result(), runs)
+            return Graded(
+                rubric,
+                starter.result(),
+                runs,
+                {case: future.result() for case, future in twins.items()},
+            )
     finally:
         os.environ.pop("GITHUB_TOKEN", None)
         Path("/tmp/grader-hostile-was-here").unlink(missing_ok=True)
@@ -176,8 +193,9 @@ def test_hostile_case(graded: Graded, case: str) -> None:
     expected = CASES[case]
     result = graded.runs[_run_of(case)]
     part = _part(result, expected.part)
-    if expected.honest == "starter":
-        ceiling = _part(graded.starter, expected.part).score
+    if expected.honest in ("starter", "twin"):
+        honest = graded.starter if expected.honest == "starter" else graded.twins[case]
+        ceiling = _part(honest, expected.part).score
         assert part.score <= ceiling, [(t.name, t.status, t.message) for t in part.tests]
     else:
         assert part.score == part.max_score > 0, [(t.name, t.message) for t in part.tests]

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from grader.appside.diagnose import describe
+
 
 def _resolve(target: str) -> Any:
     """``homework.async_views.hello`` → the object (``ImportError``/``AttributeError`` out)."""
@@ -82,7 +84,7 @@ async def beat_entries(task: str, last_run: str, at: list[str]) -> dict[str, Any
     try:
         schedule = importlib.import_module("homework.schedule").BEAT_SCHEDULE
     except Exception as exc:
-        return {"entries": 0, "error": _failure(exc)}
+        return {"entries": 0, "error": describe(exc)}
     values = schedule.values() if isinstance(schedule, dict) else []
     entries = [e for e in values if isinstance(e, dict) and e.get("task") == task]
     answer: dict[str, Any] = {"entries": len(entries), "due": []}

@@ -83,7 +83,7 @@ class AppServer:
                 raise LookupError(f"no operation {op!r}")
             value = await handler(message.get("args") or {})
             answer = {"id": number, "ok": True, "value": value}
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a view fails that request
             answer = {"id": number, "ok": False, "error": describe(exc)}
         try:
             self.send(answer)
@@ -109,7 +109,7 @@ class AppServer:
             try:
                 function = facts._resolve(target)
                 value = function.delay(*call_args).get() if delay else function(*call_args)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 return {"raised": {**describe(exc), "mro": [c.__name__ for c in type(exc).__mro__]}}
             return {"value": value}
 

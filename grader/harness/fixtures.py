@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -127,36 +128,71 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         holder.close()
 
 
-def _database_url(tmp_root: Path) -> str:
-    given = os.environ.get(DATABASE_ENV)
-    if given:
-        return given
-    return f"sqlite:///{(tmp_root / 'grading.sqlite3').as_posix()}"
-
-
 @pytest.fixture(scope="session")
 def django_db_setup(
     request: pytest.FixtureRequest, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """The shared database, migrated: both sides open the same one (not a test copy)."""
-    import dj_database_url
+) -> Iterator[None]:
+    """The shared database, migrated: both sides open the same one.
+
+    ``$GRADER_DATABASE_URL`` when the grader gives one (a SQLite file in the app's
+    workspace); else, when the settings name a database server (``DATABASE_URL``),
+    Django's test database on it (``test_<name>``, as any Django test run, kept with
+    ``--reuse-db``); else a SQLite file in a temporary folder, never the student's own
+    ``db.sqlite3``.
+    """
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connections
 
     holder: _AppHolder = request.config.stash[_APP]
-    holder.database_url = _database_url(tmp_path_factory.mktemp("database"))
-    connections.close_all()
-    # In place: Django's connections hold this very dict (a new one would not be seen).
-    settings.DATABASES.setdefault("default", {})
-    settings.DATABASES["default"].update(dj_database_url.parse(holder.database_url, conn_max_age=0))
+    default = settings.DATABASES.setdefault("default", {})
+    given = os.environ.get(DATABASE_ENV)
+    server = not given and not str(default.get("ENGINE", "sqlite3")).endswith("sqlite3")
+    keep = bool(request.config.getoption("reuse_db", default=False))
     with django_db_blocker.unblock():
-        call_command("migrate", interactive=False, verbosity=0)
+        if server:
+            holder.database_url = _test_database(keep)
+        else:
+            scratch = tmp_path_factory.mktemp("database") / "grading.sqlite3"
+            url = given or f"sqlite:///{scratch.as_posix()}"
+            holder.database_url = url
+            _use_database(url)
+            from django.core.management import call_command
+
+            call_command("migrate", interactive=False, verbosity=0)
     connections.close_all()
     uid = os.environ.get(APP_UID_ENV)
-    name = str(settings.DATABASES["default"].get("NAME", ""))
-    if uid is not None and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        os.chown(name, int(uid), int(uid))  # the sandboxed app writes it too
+    if uid is not None and str(default["ENGINE"]).endswith("sqlite3"):
+        os.chown(str(default["NAME"]), int(uid), int(uid))  # the sandboxed app writes it too
+    yield
+    if server and not keep:
+        with django_db_blocker.unblock():
+            connections["default"].creation.destroy_test_db(
+                str(default["NAME"]).removeprefix("test_"), verbosity=0
+            )
+
+
+def _use_database(url: str) -> None:
+    """Point the default connection at ``url`` (a new wrapper: the engine may change)."""
+    import dj_database_url
+    from django.conf import settings
+    from django.db import connections
+
+    connections.close_all()
+    # In place: Django's connection handler holds this very dict.
+    settings.DATABASES["default"].update(dj_database_url.parse(url, conn_max_age=0))
+    with contextlib.suppress(AttributeError, KeyError):
+        del connections["default"]
+
+
+def _test_database(keep: bool) -> str:
+    """Django's test database on the configured server, migrated; its URL for the app."""
+    from django.db import connections
+
+    name = connections["default"].creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=keep, serialize=False
+    )
+    configured = urlsplit(os.environ.get("DATABASE_URL", ""))
+    return configured._replace(path=f"/{name}").geturl()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.roster.records import Submission
+from grader.runner import APP_ENDED, TESTS_ENDED
 
 __all__ = [
     "Distribution",
@@ -205,15 +206,15 @@ def test_stats(submissions: Iterable[Submission]) -> list[TestStat]:
     return found
 
 
-# The engine's words for a test that never reported because its process died
-# (grader.engine._missing; tests/test_roster_batch.py grades a crashing submission).
-CRASH_MESSAGE = "The test process "
+# The engine's words for a test that never reported because a process died under it
+# (grader.runner; tests/test_roster_batch.py grades a crashing submission).
+CRASH_MESSAGES = (f"{APP_ENDED} ", f"{TESTS_ENDED} ")
 
 
 def _kind(test: Mapping[str, Any]) -> str:
     """``timeout``, ``crash`` (the test process died under it) or its plain status."""
     status = str(test.get("status", ""))
-    if status == "error" and str(test.get("message", "")).startswith(CRASH_MESSAGE):
+    if status == "error" and str(test.get("message", "")).startswith(CRASH_MESSAGES):
         return "crash"
     return status
 

@@ -327,12 +327,19 @@ def test_beat_entry_is_due_at_0005_not_0004(app):
         at=[moment.isoformat() for moment in moments],
     )
     answer = answer if isinstance(answer, dict) else {}
-    error = f" (importing homework.schedule failed: {answer['error']})" if "error" in answer else ""
+    failure = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+    error = (
+        f" (importing homework.schedule failed: {failure.get('type')}: {failure.get('message')})"
+        if failure
+        else ""
+    )
     expect(
         answer.get("entries") == 1,
         expected=f'one BEAT_SCHEDULE entry whose "task" is "{TASK_NAME}"',
         got=f"{answer.get('entries')} such entries{error}"[:400],
         hint="see the public test of the schedule",
+        trap=failure.get("trap"),
+        where=str(failure.get("where", "")),
     )
     found = answer.get("due")
     due = {4: found[0], 5: found[1]} if isinstance(found, list) and len(found) == 2 else {}

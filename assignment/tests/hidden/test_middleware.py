@@ -21,14 +21,20 @@ ANSWER_FILE = "homework/middleware.py"
 
 
 def get(app, path, via):
-    """``(response, "")``, or ``(None, why)`` when the request broke inside Django."""
+    """``(response, None)``, or ``(None, the AppError)`` when the request broke inside Django."""
     try:
         # text/plain: Django's debug page for an error is then a short text, not HTML.
         return app.get(
             path, via=via, headers={"Accept": "text/plain"}, raise_request_exception=False
-        ), ""
+        ), None
     except AppError as exc:
-        return None, f"{exc.type_name}: {exc.message}"[:300]
+        return None, exc
+
+
+def place(response, failure):
+    """Where in the answer file the request broke (the app says it), else the file."""
+    caught = response.exception if response is not None else failure
+    return caught.where if caught is not None and caught.where else ANSWER_FILE
 
 
 def coroutine_trap(response, failure):
@@ -36,7 +42,7 @@ def coroutine_trap(response, failure):
     if response is not None and response.exception is not None:
         seen = response.exception.message
     else:
-        seen = failure if response is None else response.text[:2000]
+        seen = str(failure) if response is None else response.text[:2000]
     return "coroutine_returned" if "'coroutine' object" in seen else None
 
 
@@ -73,7 +79,7 @@ def test_header_on_every_response(app):
                 else "set the header on whatever get_response returns; Django turns exceptions "
                 "and 404s into responses before they reach your middleware",
                 trap=coroutine_trap(response, failure),
-                where=ANSWER_FILE,
+                where=place(response, failure),
             )
 
 
@@ -98,7 +104,7 @@ def test_duration_is_in_milliseconds(app):
             if value is not None and dur is None
             else "(time.perf_counter() - started) * 1000, measured around get_response",
             trap=coroutine_trap(response, failure),
-            where=ANSWER_FILE,
+            where=place(response, failure),
         )
 
 
@@ -118,6 +124,8 @@ def test_django_needs_no_adapter(app):
             got="; ".join(adapted),
             hint="declare sync_capable = True and async_capable = True on the class and "
             "support both modes (see the middleware section of INSTRUCTIONS.md)",
+            trap="middleware_adapted",
+            module="homework.middleware",
         )
     # Seen from outside: Django runs it under both handlers (the header's format is checked
     # elsewhere; here any Server-Timing header shows the middleware ran).
@@ -133,5 +141,5 @@ def test_django_needs_no_adapter(app):
             hint="declare sync_capable = True and async_capable = True on the class and "
             "support both modes (see the middleware section of INSTRUCTIONS.md)",
             trap=coroutine_trap(response, failure),
-            where=ANSWER_FILE,
+            where=place(response, failure),
         )

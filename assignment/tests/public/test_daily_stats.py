@@ -98,7 +98,12 @@ RUN_DAYS += [datetime.date(2025, month, 15) for month in range(1, 13)]
 @pytest.mark.in_app_evidence
 def test_beat_runs_it_daily_at_0005(app):
     first = beat_entries(app, at((2025, 8, 1), 0, 5), [])
-    error = f" (importing homework.schedule failed: {first['error']})" if "error" in first else ""
+    failure = first.get("error") if isinstance(first.get("error"), dict) else {}
+    error = (
+        f" (importing homework.schedule failed: {failure.get('type')}: {failure.get('message')})"
+        if failure
+        else ""
+    )
     expect(
         first.get("entries") == 1,
         expected='exactly one BEAT_SCHEDULE entry whose "task" is '
@@ -106,6 +111,8 @@ def test_beat_runs_it_daily_at_0005(app):
         got=f"{first.get('entries')} such entr(y/ies){error}"[:400],
         hint='BEAT_SCHEDULE = {"daily-stats": {"task": "homework.tasks.compute_daily_stats", '
         '"schedule": crontab(...)}}',
+        trap=failure.get("trap"),
+        where=str(failure.get("where", "")),
     )
     wrong = []
     for day in RUN_DAYS:

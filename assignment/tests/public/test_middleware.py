@@ -29,14 +29,14 @@ ANSWER_FILE = "homework/middleware.py"
 
 
 def get(app, path, via):
-    """``(response, "")``, or ``(None, why)`` when the request broke inside Django."""
+    """``(response, None)``, or ``(None, the AppError)`` when the request broke inside Django."""
     try:
         # text/plain: Django's debug page for an error is then a short text, not HTML.
         return app.get(
             path, via=via, headers={"Accept": "text/plain"}, raise_request_exception=False
-        ), ""
+        ), None
     except AppError as exc:
-        return None, f"{exc.type_name}: {exc.message}"[:300]
+        return None, exc
 
 
 def describe(response, failure):
@@ -47,12 +47,18 @@ def describe(response, failure):
     return f"HTTP {response.status_code} with body {first_lines[:200]!r}"
 
 
+def place(response, failure):
+    """Where in the answer file the request broke (the app says it), else the file."""
+    caught = response.exception if response is not None else failure
+    return caught.where if caught is not None and caught.where else ANSWER_FILE
+
+
 def coroutine_trap(response, failure):
     """The lesson's trap when Django got a coroutine where it wanted a response."""
     if response is not None and response.exception is not None:
         seen = response.exception.message
     else:
-        seen = failure if response is None else response.text[:2000]
+        seen = str(failure) if response is None else response.text[:2000]
     return "coroutine_returned" if "'coroutine' object" in seen else None
 
 
@@ -64,7 +70,7 @@ def check_header(response, failure, where):
         got=f"Server-Timing: {value!r}" if response is not None else describe(response, failure),
         hint='response["Server-Timing"] = f"app;dur={elapsed_ms:.1f}" (no spaces)',
         trap=coroutine_trap(response, failure),
-        where=ANSWER_FILE,
+        where=place(response, failure),
     )
 
 
@@ -119,7 +125,7 @@ def test_follows_the_mode_of_the_chain(app):
             got=describe(response, failure),
             hint=mode["hint"],
             trap=coroutine_trap(response, failure),
-            where=ANSWER_FILE,
+            where=place(response, failure),
         )
         check_header(response, failure, f"a {HANDLERS[via]} response, inside another middleware")
     # Django adds an adapter (a thread hop per request) around a middleware that cannot run
@@ -137,4 +143,6 @@ def test_follows_the_mode_of_the_chain(app):
             "without an adapter)",
             got="; ".join(adapted),
             hint=mode["hint"] + "; declare sync_capable = True and async_capable = True",
+            trap="middleware_adapted",
+            module="homework.middleware",
         )
