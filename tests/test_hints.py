@@ -37,6 +37,7 @@ TRAP_MUTANTS = [
     ("time_sleep", "av_time_sleep", "async_view", "homework/async_views.py"),
     ("sequential_awaits", "ag_sequential", "aggregator", "homework/aggregator.py"),
     ("middleware_adapted", "mw_sync_only", "middleware", "homework/middleware.py"),
+    ("coroutine_not_awaited", "ag_no_await", "aggregator", "homework/aggregator.py"),
     ("broken_import", "ds_schedule_import_error", "daily_stats", "homework/schedule.py"),
 ]
 
