@@ -128,6 +128,20 @@ def _grader_import_path() -> str | None:
     return parent if parent in on_path else None
 
 
+def launch_command(launch_args: list[str]) -> list[str]:
+    """``python -m grader.launch`` with the memory and file limits and ``launch_args``."""
+    return [
+        sys.executable,
+        "-m",
+        "grader.launch",
+        "--memory",
+        str(MEMORY_LIMIT),
+        "--file-size",
+        str(FILE_SIZE_LIMIT),
+        *launch_args,
+    ]
+
+
 def pytest_command(
     workspace: Path,
     test_paths: list[str],
@@ -138,14 +152,7 @@ def pytest_command(
 ) -> list[str]:
     """The full command line of one grading process (``launch_args``: process bounds)."""
     return [
-        sys.executable,
-        "-m",
-        "grader.launch",
-        "--memory",
-        str(MEMORY_LIMIT),
-        "--file-size",
-        str(FILE_SIZE_LIMIT),
-        *(launch_args or []),
+        *launch_command(launch_args or []),
         "--",
         *pytest_arguments(
             workspace, test_paths, test_timeout=test_timeout, collect_only=collect_only
@@ -223,18 +230,7 @@ class _Launch:
     def command(self, launch_args: list[str]) -> list[str]:
         """The whole command line (spawned processes)."""
         if self.program == "app":
-            return [
-                sys.executable,
-                "-m",
-                "grader.launch",
-                "--memory",
-                str(MEMORY_LIMIT),
-                "--file-size",
-                str(FILE_SIZE_LIMIT),
-                *launch_args,
-                "--app",
-                str(self.harness_fd),
-            ]
+            return [*launch_command(launch_args), "--app", str(self.harness_fd)]
         return pytest_command(
             self.workspace,
             self.test_paths,

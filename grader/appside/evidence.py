@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import sys
 import threading
 import time
@@ -19,23 +18,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-STUDENT_PACKAGE = "homework"
-
-
-def _student_folder() -> Path | None:
-    try:
-        spec = importlib.util.find_spec(STUDENT_PACKAGE)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin:
-        return None
-    return Path(spec.origin).resolve().parent
+from grader.appside.diagnose import STUDENT_PACKAGE, student_dir
 
 
 def student_site(module: str | None = None) -> str:
     """``homework/x.py:12``: the outermost line of an answer file on the caller's stack
     (of ``module`` only, when given), or ``""``."""
-    folder = _student_folder()
+    folder = student_dir()
     if folder is None:
         return ""
     wanted = None
@@ -59,7 +48,7 @@ def call_site() -> str:
     innermost (the outermost line of that file), or ``""``. For an upstream call that is
     the line of the view that awaited it, not the scaffold's router or a middleware
     around the view."""
-    folder = _student_folder()
+    folder = student_dir()
     if folder is None:
         return ""
     frame: FrameType | None = sys._getframe(1)
