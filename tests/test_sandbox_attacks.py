@@ -56,6 +56,20 @@ ATTACKED_PART = {
     "homework/async_views.py": "async_view",
 }
 INNOCENT_FULL = ("alice", "=1+2")  # the reference: 100 whatever the attackers do
+# Attacks on the split harness (tests/hostile/<case>), laid over the reference together:
+# each hostile part earns what the starter earns (0), the aggregator keeps its 30.
+HOSTILE = Path(__file__).parent / "hostile"
+SPLIT_CASES = {
+    "mallory_split": (
+        "conftest_then_crash",
+        "forge_via_frames",
+        "patch_the_harness",
+        "hunt_hidden_tests",
+    ),
+    # Invented answers on the channel: no more than the honest twin's answers earn.
+    "mallory_invent": ("invent_answers",),
+}
+TWIN = ("twin_invent", Path(__file__).parent / "hostile_twins" / "invent_answers")
 ANSWER_FILES = [file for part in RUBRIC.parts for file in part.files]
 
 BOX = sandbox.detect()
@@ -156,6 +170,16 @@ def _fill(arena: Arena) -> None:
     alice.write_text(alice.read_text() + f"\n# {canary}-alice\n")
     for file in ANSWER_FILES:  # bob: the starter's stubs
         _copy(RUBRIC.starter / file, arena.roster / "bob" / file)
+    for name, cases in {**SPLIT_CASES, TWIN[0]: ()}.items():
+        for file in ANSWER_FILES:
+            _copy(SOLUTION / file, arena.roster / name / file)
+        for case in cases:
+            shutil.copytree(HOSTILE / case, arena.roster / name, dirs_exist_ok=True)
+    # The hunt replaces tasks.py only; with the starter's schedule the part's honest score is 0.
+    _copy(
+        RUBRIC.starter / "homework/schedule.py", arena.roster / "mallory_split/homework/schedule.py"
+    )
+    shutil.copytree(TWIN[1], arena.roster / TWIN[0], dirs_exist_ok=True)
     values = {
         "__HOME__": str(arena.home),
         "__REPO__": str(arena.repo),
@@ -256,7 +280,7 @@ def arena(
         first = (arena.out / "gradebook.csv").read_bytes()
         again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
         arena.output += again.stdout + again.stderr
-        assert "8 unchanged (kept)" in again.stdout, again.stdout
+        assert "11 unchanged (kept)" in again.stdout, again.stdout
         assert (arena.out / "gradebook.csv").read_bytes() == first
         yield arena
     finally:
@@ -276,7 +300,7 @@ def _rows(arena: Arena) -> dict[str, dict[str, str]]:
 def test_the_batch_finishes_and_grades_everyone(arena: Arena) -> None:
     assert arena.returncode == 0, arena.output[-3000:]
     rows = _rows(arena)
-    assert len(rows) == len(INNOCENT_FULL) + 1 + len(ATTACKERS), list(rows)
+    assert len(rows) == len(INNOCENT_FULL) + 1 + len(ATTACKERS) + len(SPLIT_CASES) + 1, list(rows)
     assert all(row["sandboxed"] == "yes" for row in rows.values()), rows
 
 
@@ -297,6 +321,20 @@ def test_attackers_earn_only_their_honest_points(arena: Arena) -> None:
         max_part = str(RUBRIC.part(part).points).removesuffix(".0")
         assert row[part] == "0", (name, row)
         assert float(row["total"]) == 100 - float(max_part), (name, row)
+
+
+@needs_sandbox
+def test_forging_the_split_harness_earns_nothing(arena: Arena) -> None:
+    """Against the split harness, as root and unprivileged: the parts attacked through
+    ``gc``, frames, a planted conftest, a patched app side and a hunt for the tests
+    earn 0; invented channel answers earn no more than the same answers given honestly."""
+    rows = _rows(arena)
+    split = rows["mallory_split"]
+    for part in ("async_view", "middleware", "orm_threadpool", "daily_stats"):
+        assert split[part] == "0", (part, split)
+    assert split["aggregator"] == "30", split
+    assert float(rows["mallory_invent"]["aggregator"]) <= float(rows[TWIN[0]]["aggregator"])
+    assert float(rows["mallory_invent"]["total"]) <= float(rows[TWIN[0]]["total"])
 
 
 @needs_sandbox
