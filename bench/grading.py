@@ -79,6 +79,9 @@ class GradingConfig:
     part_timeout: float | None = None
     per_test_limit: int | None = None  # --quick: only the first N tests
     scope: Scope = Scope()  # --quick: one part's public tests
+    # A git revision of this repository whose full grade of its own reference is timed
+    # beside this one's, interleaved in the same run (--baseline): "this change costs x".
+    baseline: str | None = None
 
     @classmethod
     def quick(cls) -> GradingConfig:
@@ -131,6 +134,29 @@ def run_grade(
         )
     data: dict[str, Any] = json.loads(report.read_text())
     return data
+
+
+def baseline_checkout(revision: str, dest: Path) -> Path:
+    """``revision`` of this repository written to ``dest`` (``git archive``: the
+    repository's work tree and worktree list are left alone)."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(project.REPO_ROOT), "archive", "--format=tar", revision],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise RuntimeError(f"git archive {revision}: {archive.stderr.decode().strip()[-300:]}")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest
+
+
+def baseline_grade(checkout: Path, scratch: Path, scope: Scope) -> tuple[float, dict[str, Any]]:
+    """Seconds for the baseline's grader to grade the baseline's reference, and its report."""
+    env = {**os.environ, "PYTHONPATH": str(checkout), "GRADER_ROOT": str(checkout)}
+    started = time.perf_counter()
+    data = run_grade(checkout / "assignment" / "solution", scratch, scope, env)
+    return time.perf_counter() - started, data
 
 
 def reference_submission(
@@ -290,6 +316,10 @@ def run_grading(
             graded["submission"] = submission
         grade_times: dict[str, list[float]] = {code: [] for code in graded}
         scores: dict[str, set[tuple[float, float]]] = {code: set() for code in graded}
+        checkout = (
+            baseline_checkout(config.baseline, scratch / "baseline") if config.baseline else None
+        )
+        baseline_times: list[float] = []
         with plain_workspace(scratch, config.scope) as (ws, paths, argv, env):
             plain_times: list[float] = []
             unsandboxed_times: list[float] = []
@@ -303,6 +333,11 @@ def run_grading(
                     grade_times[code].append(time.perf_counter() - started)
                     scores[code].add((data["score"], data["max_score"]))
                     sandboxed.add(bool(data.get("sandboxed")))
+                if checkout is not None:
+                    log(f"grade {run + 1}/{config.runs}: the baseline ({config.baseline})")
+                    seconds, data = baseline_grade(checkout, scratch, config.scope)
+                    baseline_times.append(seconds)
+                    scores.setdefault("baseline", set()).add((data["score"], data["max_score"]))
                 # The same grade without the OS sandbox: what the sandbox costs, in one run.
                 log(f"grade {run + 1}/{config.runs}: unsandboxed (GRADER_SANDBOX=0)")
                 started = time.perf_counter()
@@ -336,6 +371,20 @@ def run_grading(
                 log(f"one process per test ({len(ids)} tests) {run + 1}/{config.per_test_runs}")
                 per_test_times.append(timed(lambda: each_alone(ws, argv, env, ids)))
         figures["plain"] = {"seconds": plain_times, "median_s": statistics.median(plain_times)}
+        if baseline_times:
+            figures["baseline"] = {
+                "revision": config.baseline,
+                "seconds": baseline_times,
+                "median_s": statistics.median(baseline_times),
+                "scores": sorted(scores["baseline"]),
+            }
+            rows.append(
+                {
+                    "label": f"grader grade (reference) at {config.baseline}",
+                    "seconds": figures["baseline"]["median_s"],
+                    "runs": config.runs,
+                }
+            )
         figures["unsandboxed"] = {
             "seconds": unsandboxed_times,
             "median_s": statistics.median(unsandboxed_times),
@@ -463,8 +512,25 @@ def grading_targets(grading: dict[str, Any], *, judged: bool) -> list[Target]:
         if sandbox.get("sandboxed_grades") == [True]
         else []
     )
+    baseline = grading.get("baseline")
+    baseline_targets = (
+        [
+            Target(
+                "grading.vs_baseline",
+                f"full grade ÷ the same at {baseline['revision']}",
+                grade_s / baseline["median_s"],
+                "<=",
+                1.3,
+                "×",
+                judged,
+            ),
+        ]
+        if baseline
+        else []
+    )
     return [
         *sandbox_targets,
+        *baseline_targets,
         Target(
             "grading.vs_plain",
             "full grade ÷ one plain pytest session",

@@ -74,6 +74,8 @@ def run_bench(args: argparse.Namespace, console: Console) -> int:
             config = GradingConfig(**{**config.__dict__, "runs": args.runs})
         if not args.quick:
             config = GradingConfig(**{**config.__dict__, "batch_size": args.batch_size})
+        if getattr(args, "baseline", None):
+            config = GradingConfig(**{**config.__dict__, "baseline": args.baseline})
         grading = run_grading(config, submission, log)
         results["grading"] = grading
         targets += grading_targets(grading, judged=judged)

@@ -78,6 +78,12 @@ def add_parser(subparsers: Any) -> None:
         help="skip the sync-server comparison (the slowest part)",
     )
     parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also time a full grade with this git revision's grader and reference, "
+        "interleaved in the same run (target: at most 1.3x)",
+    )
+    parser.add_argument(
         "--batch-size",
         type=int,
         default=50,

@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -385,6 +386,39 @@ class App:
         """Send every ``(method, path)`` at once; their answers, in order."""
         futures = [self.submit(method, path) for method, path in requests]
         return [future.result() for future in futures]
+
+    def answered_while(
+        self,
+        slow: concurrent.futures.Future[AppResponse],
+        path: str = "/__probe__/async/",
+        *,
+        head_start: float = 0.15,
+    ) -> bool:
+        """Whether a request to ``path`` (a view that waits on nothing) is answered, 200,
+        while ``slow`` is still running: seen from outside, the app's event loop was free.
+
+        Decided by the order the two answers arrive in, not by how long they took;
+        ``head_start`` lets ``slow`` reach the work it is slow in first."""
+        time.sleep(head_start)
+        order: list[str] = []
+        lock = threading.Lock()
+
+        def arrived(name: str) -> Callable[[concurrent.futures.Future[AppResponse]], None]:
+            def note(_future: concurrent.futures.Future[AppResponse]) -> None:
+                with lock:
+                    order.append(name)
+
+            return note
+
+        slow.add_done_callback(arrived("slow"))
+        probe = self.submit("GET", path)
+        probe.add_done_callback(arrived("probe"))
+        concurrent.futures.wait([slow, probe])
+        return (
+            order[:1] == ["probe"]
+            and probe.exception() is None
+            and (probe.result().status_code == 200)
+        )
 
     def settings(self, **values: Any) -> None:
         """Override Django settings in the app until the end of the test."""

@@ -6,11 +6,9 @@ number of tasks, validation of POST bodies (nothing saved on a 400), and
 every query (POST too) running off the event loop.
 """
 
-import concurrent.futures
 import datetime
 import json
 import re
-import time
 
 import pytest
 
@@ -30,18 +28,6 @@ def make_task(title, created_at=None, done=False):
         created_at=created_at or timezone.now(),
         completed_at=timezone.now() if done else None,
     )
-
-
-def answered_while_running(app, slow, head_start=0.15):
-    """Whether a request that makes no query is answered while ``slow`` (a request
-    whose queries are slowed) is still running: then the event loop was free."""
-    time.sleep(head_start)  # let the slow request reach its query
-    order = []
-    slow.add_done_callback(lambda _future: order.append("slow"))
-    probe = app.submit("GET", "/__probe__/async/")
-    probe.add_done_callback(lambda _future: order.append("probe"))
-    concurrent.futures.wait([slow, probe])
-    return order[:1] == ["probe"] and probe.result().status_code == 200
 
 
 def listed_ids(body):
@@ -195,7 +181,7 @@ def test_every_query_runs_off_the_event_loop(app, describe):
     # on and the longest time its event loop stood still.
     with app.watch(heartbeat=0.005, queries=0.6, site="homework.db_views") as loop:
         posting = app.submit("POST", "/api/tasks/", data={"title": "while slow"})
-        loop_was_free = answered_while_running(app, posting)
+        loop_was_free = app.answered_while(posting)
         created = posting.result()
         listed = app.get("/api/tasks/", {"done": "false"})
     expect(
