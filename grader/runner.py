@@ -10,10 +10,13 @@ read, and an environment holding no secret.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import hashlib
 import itertools
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -389,9 +392,11 @@ APP_EXIT_FILE_ENV = "GRADER_APP_EXIT_FILE"
 
 @dataclass(frozen=True)
 class AppSpec:
-    """The app side of a run: the part's workspace (scaffold and answer files only)."""
+    """The app side of a run: the part's workspace (scaffold and answer files only), and
+    where the trusted side may keep the migrated database to copy for later runs."""
 
     workspace: Path
+    database_template: Path | None = None
 
     def database_url(self) -> str:
         """The database both sides open: a SQLite file in the app's workspace."""
@@ -404,6 +409,7 @@ def _harness_env(
     """The trusted pytest's environment: where the app is and which database it shares."""
     extra = {
         "GRADER_DATABASE_URL": app.database_url(),
+        **({"GRADER_DB_TEMPLATE": str(app.database_template)} if app.database_template else {}),
         "GRADER_STUDENT_DIR": str(app.workspace / "homework"),
         APP_EXIT_FILE_ENV: str(exit_file),
     }
@@ -559,6 +565,29 @@ def _app_exit(process: _Process | None, exit_file: Path) -> int | None:
         return None
 
 
+_TEMPLATES: list[Path] = []  # this process's folder of migrated databases, made once
+
+
+def database_template(trusted: Path) -> Path:
+    """Where the migrated database of this scaffold is kept for this grader process.
+
+    Keyed by the trusted folder's scaffold (its models and migrations), so parts and
+    submissions graded by one process migrate once; written by the trusted side only,
+    and each app gets a copy."""
+    if not _TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix="grader-db-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _TEMPLATES.append(folder)
+    digest = hashlib.sha256()
+    for path in sorted(trusted.rglob("*.py")):
+        relative = path.relative_to(trusted)
+        if relative.parts[0] == TESTS_DIR:
+            continue
+        digest.update(f"{relative.as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return _TEMPLATES[0] / f"{digest.hexdigest()[:20]}.sqlite3"
+
+
 def grading_files(workspace: Path) -> dict[str, str]:
     """Digests of the workspace's grading tests and pytest.ini, relative to ``workspace``."""
     files = [workspace / "pytest.ini", *sorted((workspace / TESTS_DIR).rglob("*.py"))]
@@ -591,6 +620,7 @@ def run_resuming(
     merged = RunOutcome()
     # Taken before any student code ran: every run is checked against the same.
     expected_files = grading_files(trusted)
+    template = database_template(trusted)
     expected: list[str] | None = None
     args: list[str] | None = None
     for attempt in itertools.count(1):
@@ -609,7 +639,7 @@ def run_resuming(
             budget=remaining,
             expected_files=expected_files,
             sandbox=sandbox,
-            app=AppSpec(workspace),
+            app=AppSpec(workspace, template),
         )
         merged.integrity += outcome.integrity
         merged.duration += outcome.duration

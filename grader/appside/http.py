@@ -1,9 +1,10 @@
 """Drive the project through Django's real handlers: ``ASGIHandler`` and ``WSGIHandler``.
 
 A request arrives from the trusted side as plain data (method, path, query,
-headers, body) and leaves as plain data (status, headers, body). A fresh
-handler is made for each request, so it always loads the middleware of the
-current settings, as a server started with those settings would.
+headers, body) and leaves as plain data (status, headers, body). Each handler
+is made once and made again whenever a setting changes (``override_settings``
+sends ``setting_changed``), so it always runs the middleware of the current
+settings, as a server started with those settings would.
 """
 
 from __future__ import annotations
@@ -34,11 +35,31 @@ def store_exception(sender: object, request: object = None, **kwargs: object) ->
         caught.append(exc)
 
 
+_HANDLERS: dict[str, Any] = {}  # "asgi"/"wsgi" -> the handler for the current settings
+
+
+def _handler(kind: str) -> Any:
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        from django.core.handlers.asgi import ASGIHandler
+        from django.core.handlers.wsgi import WSGIHandler
+
+        handler = ASGIHandler() if kind == "asgi" else WSGIHandler()
+        _HANDLERS[kind] = handler
+    return handler
+
+
+def _forget_handlers(**kwargs: object) -> None:
+    _HANDLERS.clear()
+
+
 def listen() -> None:
-    """Connect the receiver (once Django is set up)."""
+    """Connect the receivers (once Django is set up)."""
     from django.core.signals import got_request_exception
+    from django.test.signals import setting_changed
 
     got_request_exception.connect(store_exception, dispatch_uid="grader-appside")
+    setting_changed.connect(_forget_handlers, dispatch_uid="grader-appside-handlers")
 
 
 def _with_exception(answer: dict[str, Any], caught: list[BaseException]) -> dict[str, Any]:
@@ -58,9 +79,7 @@ def _header_pairs(request: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 async def asgi(request: dict[str, Any]) -> dict[str, Any]:
-    """Answer ``request`` through a new ``ASGIHandler`` (its own ThreadSensitiveContext)."""
-    from django.core.handlers.asgi import ASGIHandler
-
+    """Answer ``request`` through the ``ASGIHandler`` (its own ThreadSensitiveContext)."""
     path = str(request.get("path") or "/")
     body: bytes = request.get("body") or b""
     scope = {
@@ -106,7 +125,7 @@ async def asgi(request: dict[str, Any]) -> dict[str, Any]:
                 done.set()
 
     try:
-        await ASGIHandler()(scope, receive, send)
+        await _handler("asgi")(scope, receive, send)
     finally:
         done.set()
     answer["body"] = b"".join(chunks)
@@ -114,9 +133,7 @@ async def asgi(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def wsgi(request: dict[str, Any]) -> dict[str, Any]:
-    """Answer ``request`` through a new ``WSGIHandler`` (call it in a worker thread)."""
-    from django.core.handlers.wsgi import WSGIHandler
-
+    """Answer ``request`` through the ``WSGIHandler`` (call it in a worker thread)."""
     path = str(request.get("path") or "/")
     body: bytes = request.get("body") or b""
     environ: dict[str, Any] = {
@@ -151,7 +168,7 @@ def wsgi(request: dict[str, Any]) -> dict[str, Any]:
         answer["headers"] = [[str(k), str(v)] for k, v in headers]
         return lambda data: None
 
-    result = WSGIHandler()(environ, start_response)
+    result = _handler("wsgi")(environ, start_response)
     try:
         answer["body"] = b"".join(bytes(chunk) for chunk in result)
     finally:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,9 @@ PROJECT_ENV = "GRADER_APP_PROJECT"  # the grader wants the app started here (no 
 DATABASE_ENV = "GRADER_DATABASE_URL"
 APP_UID_ENV = "GRADER_APP_UID"
 EXIT_FILE_ENV = "GRADER_APP_EXIT_FILE"
+# A migrated SQLite database kept by the grader for the parts it grades: copied instead of
+# migrating again (the same scaffold migrates to the same file).
+TEMPLATE_ENV = "GRADER_DB_TEMPLATE"
 IN_APP_MARKER = "in_app_evidence"
 APP_GONE_EXIT = 76  # grader.runner.APP_GONE_EXIT: the grader resumes with a fresh app
 
@@ -156,9 +160,7 @@ def django_db_setup(
             url = given or f"sqlite:///{scratch.as_posix()}"
             holder.database_url = url
             _use_database(url)
-            from django.core.management import call_command
-
-            call_command("migrate", interactive=False, verbosity=0)
+            _migrate(str(default["NAME"]), os.environ.get(TEMPLATE_ENV))
     connections.close_all()
     uid = os.environ.get(APP_UID_ENV)
     if uid is not None and str(default["ENGINE"]).endswith("sqlite3"):
@@ -169,6 +171,22 @@ def django_db_setup(
             connections["default"].creation.destroy_test_db(
                 str(default["NAME"]).removeprefix("test_"), verbosity=0
             )
+
+
+def _migrate(name: str, template: str | None) -> None:
+    """Migrate the SQLite file ``name``, or copy ``template`` when an earlier part made it."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    if template and os.path.isfile(template):
+        shutil.copyfile(template, name)
+        return
+    call_command("migrate", interactive=False, verbosity=0)
+    if template:
+        connections.close_all()
+        partial = f"{template}.{os.getpid()}"
+        shutil.copyfile(name, partial)
+        os.replace(partial, template)  # whole or absent, for parts graded at the same time
 
 
 def _use_database(url: str) -> None:
