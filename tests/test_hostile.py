@@ -187,10 +187,20 @@ def _run_of(case: str) -> str:
     return next(name for name, cases in RUNS.items() if case in cases)
 
 
+# Cases that attack the grader's own folders next to the workspace: without the sandbox
+# they reach them (grader/SECURITY.md says so), so they are graded sandboxed only.
+SANDBOX_ONLY = {"conftest_then_crash", "hunt_hidden_tests"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_hostile_case(graded: Graded, case: str) -> None:
     expected = CASES[case]
+    unsandboxed = next((r.unsandboxed for r in graded.runs.values() if r.unsandboxed), "")
+    if case in SANDBOX_ONLY and unsandboxed:
+        if os.environ.get("GRADER_REQUIRE_SANDBOX") == "1":
+            pytest.fail(f"{case} needs the sandbox: {unsandboxed}")
+        pytest.skip(f"{case} needs the sandbox: {unsandboxed}")
     result = graded.runs[_run_of(case)]
     part = _part(result, expected.part)
     if expected.honest in ("starter", "twin"):

@@ -391,7 +391,7 @@ def test_without_the_sandbox_the_same_attacks_succeed(tmp_path: Path) -> None:
     arena = Arena(base=base, canary=f"CANARY{secrets.token_hex(8)}", listener=listener)
     try:
         _fill(arena)
-        for name in list(ATTACKERS):
+        for name in [*ATTACKERS, *SPLIT_CASES, TWIN[0]]:
             if name not in ("mallory_spy", "mallory_network"):
                 shutil.rmtree(arena.roster / name)
         done = subprocess.run(
