@@ -14,7 +14,9 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
+
+from grader.workspace import is_junk
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTER = REPO_ROOT / "starter"
@@ -78,7 +80,7 @@ def assemble(
     shutil.copytree(
         STARTER,
         dest,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "db.sqlite3", ".celery"),
+        ignore=lambda folder, names: [n for n in names if is_junk(PurePath(n))],
     )
     for rel, source in files.items():
         shutil.copyfile(source, dest / rel)

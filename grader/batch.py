@@ -44,7 +44,7 @@ from grader.results import SUITES, GradeResult, number
 from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
 from grader.sandbox import Sandbox, detect, why_not
 from grader.text import clean, csv_cell
-from grader.workspace import Answer, Sources, find_answers, load_sources
+from grader.workspace import Answer, Sources, find_answers, is_junk, load_sources
 
 __all__ = [
     "BatchSummary",
@@ -62,10 +62,6 @@ __all__ = [
 STATE_VERSION = 1
 GRADED = "graded"
 ERROR = "error"
-# What never decides a grade: caches and run-time droppings (a local database, Celery's
-# filesystem broker) that the engine leaves out of its workspaces too.
-_SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".celery"})
-_SKIP_SUFFIXES = (".pyc", ".pyo", ".log", ".sqlite3")
 
 
 @dataclass
@@ -100,11 +96,8 @@ class BatchSummary:
 def _hash_tree(digest: hashlib._Hash, base: Path, label: str) -> None:
     for path in sorted(base.rglob("*")):
         relative = path.relative_to(base)
-        if (
-            path.is_file()
-            and not _SKIP_DIRS & set(relative.parts)
-            and not path.name.endswith(_SKIP_SUFFIXES)
-        ):
+        # What never decides a grade is never hashed (grader.workspace.is_junk).
+        if path.is_file() and not is_junk(relative):
             digest.update(f"{label}/{relative.as_posix()}\0".encode())
             digest.update(path.read_bytes())
             digest.update(b"\0")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.feedback import did_not_finish
 from grader.integrity import scan_sources
 from grader.results import (
     STATUSES,
@@ -205,7 +206,7 @@ def _keep_workspaces(scratch: Path, keep: Path) -> list[str]:
             keep,
             symlinks=True,
             dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("__pycache__"),
+            ignore=shutil.ignore_patterns("__pycache__"),  # the logs and database stay
         )
     except (OSError, shutil.Error) as exc:
         return [f"could not keep the workspaces in {keep}: {exc}"]
@@ -442,10 +443,7 @@ def _part_result(
     if outcome.integrity:
         notes.append(UNTRUSTED)
     if outcome.timed_out:
-        notes.append(
-            f"Your code did not finish within {rubric.part_timeout:g} s, the time limit "
-            "for this whole part: the tests that had not finished count as timeouts."
-        )
+        notes.append(did_not_finish("part", rubric.part_timeout))
     tests = []
     for test in expected:
         points = test.points or 0.0
@@ -552,11 +550,7 @@ def _hidden_lines(rubric: Rubric, part: Part) -> set[str]:
 def _missing(rubric: Rubric, outcome: RunOutcome, collect_errors: list[str]) -> tuple[Status, str]:
     """Why a test the manifest expects never reported, in words for the student."""
     if outcome.timed_out:
-        return (
-            "timeout",
-            f"Your code did not finish within {rubric.part_timeout:g} s (the time limit for "
-            "this part), so this test never finished.",
-        )
+        return ("timeout", did_not_finish("unfinished", rubric.part_timeout))
     if collect_errors:
         return (
             "error",

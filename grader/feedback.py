@@ -16,6 +16,24 @@ from __future__ import annotations
 
 from grader.hints import TRAPS, Found, find_in_source
 
+# Every way a student reads that time ran out, in one place.
+DID_NOT_FINISH = {
+    "test": "Your code did not finish within {seconds:g} s (this test's time limit): look "
+    "for a blocking call, an endless loop or an await that never returns.",
+    "stuck": "Your code did not finish within {seconds:g} s (this test's time limit) and "
+    "could not be stopped: look for a blocking call in a thread (sync_to_async) or an "
+    "endless loop.",
+    "part": "Your code did not finish within {seconds:g} s, the time limit for this whole "
+    "part: the tests that had not finished count as timeouts.",
+    "unfinished": "Your code did not finish within {seconds:g} s (the time limit for this "
+    "part), so this test never finished.",
+}
+
+
+def did_not_finish(kind: str, seconds: float) -> str:
+    """The message for time that ran out: ``kind`` is a key of ``DID_NOT_FINISH``."""
+    return DID_NOT_FINISH[kind].format(seconds=seconds)
+
 
 def feedback(*, expected: str, got: str, hint: str) -> str:
     """``"Expected: ...\\nGot: ...\\nHint: ..."``, the message of a failed check."""

@@ -37,10 +37,12 @@ from typing import Any
 import pytest
 
 from grader.channel import MAX_MESSAGE, ChannelWriter
+from grader.feedback import did_not_finish
 from grader.guard import Guard, changed_files
 from grader.harness.client import AppError
 from grader.harness.fixtures import IN_APP_MARKER
 from grader.hints import TRAPS, exception_hint, relative
+from grader.workspace import TESTS_DIR
 
 MARKER = "points"
 WATCHDOG_EXIT = 75
@@ -49,7 +51,6 @@ WATCHDOG_EXIT = 75
 WATCHDOG_GRACE = 5.0
 _TIMEOUT = re.compile(r"^Timeout \(>([0-9.]+)s\) from pytest-timeout")
 _PHASES = ("setup", "call", "teardown")
-TESTS_FOLDER = "grading_tests"
 TAMPERED = (
     "Your code changed the test framework, the grader or the grading tests while they ran "
     "({what}): this test cannot count. Your instructor is told; remove that code."
@@ -138,7 +139,7 @@ class Reporter:
                 f"grading file {name} changed"
                 for name in changed_files(self._rootpath, expected["digests"])
             )
-        self._guard.watch_modules(self._rootpath / TESTS_FOLDER)
+        self._guard.watch_modules(self._rootpath / TESTS_DIR)
         tests = []
         for item in session.items:
             points, problem = marker_points(item)
@@ -206,9 +207,7 @@ class Reporter:
                 "event": "result",
                 "nodeid": nodeid,
                 "outcome": "timeout",
-                "message": f"Your code did not finish within {limit:g} s (this test's time "
-                "limit) and could not be stopped: look for a blocking call in a thread "
-                "(sync_to_async) or an endless loop.",
+                "message": did_not_finish("stuck", limit),
                 "duration": round(limit + WATCHDOG_GRACE, 4),
                 "line_no": 0,
             }
@@ -298,11 +297,7 @@ class Reporter:
         timed_out = _TIMEOUT.match(text)
         if timed_out:
             seconds = float(timed_out.group(1))
-            return (
-                "timeout",
-                f"Your code did not finish within {seconds:g} s (this test's time limit): "
-                "look for a blocking call, an endless loop or an await that never returns.",
-            )
+            return ("timeout", did_not_finish("test", seconds))
         if isinstance(exc, AppError):  # raised in the app: it says what and where itself
             message = f"{exc.type_name}: {exc.message}" if exc.message else exc.type_name
             if exc.where:

@@ -40,6 +40,7 @@ from grader.errors import GraderError
 from grader.reports import classroom
 from grader.results import tidy
 from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
+from grader.workspace import is_junk
 
 __all__ = [
     "Artefacts",
@@ -75,12 +76,6 @@ WORKFLOW_SOURCE = PurePosixPath(".github/classroom/classroom.yml")
 WORKFLOW_TARGET = PurePosixPath(".github/workflows/classroom.yml")
 INSTRUCTION_FILES = ("INSTRUCTIONS.md", "INSTRUCTIONS.zh-TW.md")
 
-# Never shipped: caches, local databases, build output, editor and OS droppings.
-_SKIP_DIRS = frozenset(
-    {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".celery", ".venv"}
-)
-_SKIP_SUFFIXES = (".pyc", ".pyo", ".sqlite3", ".log", ".egg-info")
-_SKIP_NAMES = frozenset({".DS_Store", "db.sqlite3"})
 
 GITIGNORE = """\
 .venv/
@@ -122,9 +117,7 @@ _OUTPUTS = (STUDENT_DIR, AUTOGRADER_DIR, GRADESCOPE_DIR)
 
 
 def _skipped(relative: PurePosixPath) -> bool:
-    if any(part in _SKIP_DIRS or part.endswith(".egg-info") for part in relative.parts[:-1]):
-        return True
-    return relative.name in _SKIP_NAMES or relative.name.endswith(_SKIP_SUFFIXES)
+    return is_junk(relative)  # never shipped (grader.workspace.is_junk)
 
 
 def _walk(directory: Path) -> Iterator[tuple[PurePosixPath, Path]]:

@@ -51,6 +51,7 @@ from grader.errors import GraderError
 from grader.mutants import MUTANT_FILE, StaleEditError, load_mutant, materialize
 from grader.results import GradeResult, PartResult, number
 from grader.rubric import Rubric, load_rubric
+from grader.workspace import is_junk
 
 __all__ = ["Variant", "VerifyReport", "add_parser", "load_variants", "run", "verify"]
 
@@ -142,7 +143,7 @@ def load_variants(rubric: Rubric, kind: Kind) -> list[Variant]:
             sorted(
                 file.relative_to(path).as_posix()
                 for file in path.rglob("*.py")
-                if "__pycache__" not in file.parts
+                if not is_junk(file.relative_to(path))
             )
         )
         stray = [file for file in files if file not in answer_files]
@@ -164,7 +165,7 @@ def _load_mutant(rubric: Rubric, path: Path, answer_files: set[str]) -> Variant:
     leftovers = sorted(
         file.relative_to(path).as_posix()
         for file in path.rglob("*")
-        if file.is_file() and file.name != MUTANT_FILE and "__pycache__" not in file.parts
+        if file.is_file() and file.name != MUTANT_FILE and not is_junk(file.relative_to(path))
     )
     if leftovers:
         raise GraderError(

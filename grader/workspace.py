@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 from grader import portable
 from grader.rubric import Part, Rubric
@@ -34,7 +34,23 @@ SUITE_DIRS: dict[str, tuple[str, ...]] = {
     "all": ("public", "hidden"),
 }
 MAX_ANSWER_BYTES = 1024 * 1024
-_SKIPPED_NAMES = frozenset({"db.sqlite3", ".celery", "__pycache__", ".pytest_cache"})
+# What is never read from a tree, written once for loading the sources, hashing a
+# submission, copying variants and releasing: caches, local databases, virtual
+# environments, build output, logs and OS droppings.
+JUNK_DIRS = frozenset(
+    {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".celery", ".venv"}
+)
+JUNK_NAMES = frozenset({"db.sqlite3", ".DS_Store"})
+JUNK_SUFFIXES = (".pyc", ".pyo", ".sqlite3", ".log", ".egg-info")
+
+
+def is_junk(relative: PurePath) -> bool:
+    """Whether the file at ``relative`` (to the tree's root) is junk, or lies in junk."""
+    *folders, name = relative.parts or ("",)
+    if any(part in JUNK_DIRS or part.endswith(".egg-info") for part in folders):
+        return True
+    return name in JUNK_DIRS or name in JUNK_NAMES or name.endswith(JUNK_SUFFIXES)
+
 
 PYTEST_INI = """\
 # Written by the grader for this workspace; the submission's configuration is never used.
@@ -86,7 +102,7 @@ def load_tree(base: Path) -> Tree:
     tree: Tree = {}
     for path in sorted(base.rglob("*")):
         relative = path.relative_to(base)
-        if _SKIPPED_NAMES & set(relative.parts) or path.name.endswith((".pyc", ".pyo")):
+        if is_junk(relative):
             continue
         if path.is_file() and not path.is_symlink():
             tree[relative.as_posix()] = path.read_bytes()
