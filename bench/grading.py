@@ -178,7 +178,7 @@ PlainSession = tuple[Path, list[str], list[str], dict[str, str]]
 def plain_workspace(scratch: Path, scope: Scope) -> Iterator[PlainSession]:
     """One workspace with every reference answer and every test: (ws, paths, argv, env)."""
     from grader.rubric import load_rubric
-    from grader.runner import PLUGINS, child_environment
+    from grader.runner import child_environment, pytest_arguments
     from grader.workspace import build_workspace, load_sources
 
     rubric = load_rubric(project.REPO_ROOT)
@@ -192,27 +192,12 @@ def plain_workspace(scratch: Path, scope: Scope) -> Iterator[PlainSession]:
         test_files=[p.test_file for p in chosen],
         suite=scope.suite,
     )
+    # The grader's own pytest command line (grader.runner), run as one plain session.
     argv = [
         sys.executable,
         "-m",
         "pytest",
-        "-c",
-        str(ws / "pytest.ini"),
-        "--rootdir",
-        str(ws),
-        "-p",
-        "no:cacheprovider",
-    ]
-    for plugin in PLUGINS:
-        argv += ["-p", plugin]
-    argv += [
-        "--assert=plain",
-        "--import-mode=importlib",
-        "--disable-socket",
-        "--allow-unix-socket",
-        f"--timeout={rubric.test_timeout:g}",
-        "-q",
-        "--no-header",
+        *pytest_arguments(ws, [], test_timeout=rubric.test_timeout),
     ]
     home = scratch / "home"
     home.mkdir()

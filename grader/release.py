@@ -40,7 +40,7 @@ from grader.errors import GraderError
 from grader.reports import classroom
 from grader.results import tidy
 from grader.rubric import RUBRIC_PATH, Rubric, load_rubric
-from grader.workspace import is_junk
+from grader.workspace import is_junk, pytest_settings
 
 __all__ = [
     "Artefacts",
@@ -197,17 +197,17 @@ def _project_metadata(rubric: Rubric) -> _Metadata:
 
 
 def _pytest_config() -> str:
-    """The student's pytest settings: the same ones the grader writes for its workspaces."""
-    return (
-        "[tool.pytest.ini_options]\n"
-        'testpaths = ["tests"]\n'
-        f"pythonpath = {json.dumps(['.', BUNDLE_DIR])}\n"
-        'DJANGO_SETTINGS_MODULE = "config.settings"\n'
-        'asyncio_mode = "strict"\n'
-        'asyncio_default_fixture_loop_scope = "function"\n'
-        "timeout = 60\n"
-        'markers = ["points(n): the points this test is worth in grading"]\n'
-    )
+    """The student's pytest settings: the grader's own (``workspace.pytest_settings``), with
+    the template's test folder, the bundled grader on the path and a per-test timeout."""
+    lines = [
+        "[tool.pytest.ini_options]",
+        'testpaths = ["tests"]',
+        f"pythonpath = {json.dumps(['.', BUNDLE_DIR])}",
+        *(f"{key} = {json.dumps(value)}" for key, value in pytest_settings().items()),
+        "timeout = 60",
+        'markers = ["points(n): the points this test is worth in grading"]',
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _pyproject(rubric: Rubric, *, student: bool) -> bytes:

@@ -52,22 +52,29 @@ def is_junk(relative: PurePath) -> bool:
     return name in JUNK_DIRS or name in JUNK_NAMES or name.endswith(JUNK_SUFFIXES)
 
 
-PYTEST_INI = """\
-# Written by the grader for this workspace; the submission's configuration is never used.
-[pytest]
-pythonpath = .
-DJANGO_SETTINGS_MODULE = config.settings
-django_find_project = false
-asyncio_mode = strict
-asyncio_default_fixture_loop_scope = function
-python_files = test_*.py
-timeout_method = {timeout_method}
-"""
+def pytest_settings() -> dict[str, str]:
+    """The suites' pytest settings, one source for the grader's ``pytest.ini`` and the
+    student template's ``pyproject.toml`` (where each student's pytest-timeout picks the
+    method their OS has)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "django_find_project": "false",
+        "asyncio_mode": "strict",
+        "asyncio_default_fixture_loop_scope": "function",
+        "python_files": "test_*.py",
+    }
 
 
 def pytest_ini() -> str:
-    """The grader's pytest.ini here (the timeout method depends on the OS: ``portable``)."""
-    return PYTEST_INI.format(timeout_method=portable.timeout_method())
+    """The grader's pytest.ini for a trusted folder (its own ``pythonpath``)."""
+    lines = [
+        "# Written by the grader for this folder; the submission's configuration is never used.",
+        "[pytest]",
+        "pythonpath = .",
+        *(f"{key} = {value}" for key, value in pytest_settings().items()),
+        f"timeout_method = {portable.timeout_method()}",  # this machine's
+    ]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
