@@ -55,7 +55,8 @@ class AppError(RuntimeError):
     """
 
     def __init__(self, type_name: str, message: str, where: str = "", trap: str = "") -> None:
-        super().__init__(f"{type_name}: {message}")
+        # As a plain pytest run prints it: what, and the line of the answer file.
+        super().__init__(f"{type_name}: {message}" + (f" (at {where})" if where else ""))
         self.type_name = type_name
         self.message = message
         self.where = where
