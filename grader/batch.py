@@ -37,6 +37,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import grader
+from grader import portable
 from grader.argtypes import positive_int
 from grader.engine import default_jobs, grade
 from grader.errors import GraderError
@@ -279,7 +280,7 @@ def default_batch_jobs() -> int:
     reference, half mutants), ``grader batch --force``: ``--jobs 2`` 3.2 s per
     submission, ``--jobs 8`` 1.9 s, with byte-identical gradebooks.
     """
-    return 4 * (os.cpu_count() or 1)
+    return portable.per_core(portable.SUBMISSIONS_PER_CORE)
 
 
 def processes_per_submission(jobs: int) -> int:

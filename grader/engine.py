@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader import portable
 from grader.errors import GraderError
 from grader.feedback import did_not_finish
 from grader.integrity import scan_sources
@@ -91,7 +91,7 @@ def default_jobs(processes: int) -> int:
     ``--jobs 2`` 11.1 s, ``4`` 6.2 s, ``6`` 6.2 s, ``8`` 5.9 s; one plain
     pytest session over the same tests: 9.9 s.
     """
-    return max(1, min(processes, 2 * (os.cpu_count() or 1)))
+    return max(1, min(processes, portable.per_core(portable.PROCESSES_PER_CORE)))
 
 
 def grade(

@@ -104,3 +104,14 @@ def skipped() -> list[str]:
     if not can_pass_fds():
         missing.append("passing the result channel by descriptor (handed over on stdin)")
     return missing
+
+
+# How many things at once, per core: one place for every default job count. The grading
+# tests mostly wait (sleeps, mocked timeouts), so more than one per core pays.
+PROCESSES_PER_CORE = 2  # a grade's parts, verify's gradings (measured: grader.engine)
+SUBMISSIONS_PER_CORE = 4  # grader batch's submissions (measured: grader.batch)
+
+
+def per_core(count: int) -> int:
+    """``count`` per core of this machine (at least ``count``)."""
+    return count * (os.cpu_count() or 1)

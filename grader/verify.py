@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import tempfile
 import tomllib
@@ -45,6 +44,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader import portable
 from grader.argtypes import positive_int
 from grader.engine import grade
 from grader.errors import GraderError
@@ -59,7 +59,7 @@ SOLUTION_DIR = "assignment/solution"
 MUTANTS_DIR = "assignment/mutants"
 ALTERNATIVES_DIR = "assignment/alternatives"
 
-DEFAULT_JOBS = 2 * (os.cpu_count() or 1)
+DEFAULT_JOBS = portable.per_core(portable.PROCESSES_PER_CORE)
 
 Kind = Literal["mutant", "alternative"]
 Level = Literal["ok", "warn", "fail"]
