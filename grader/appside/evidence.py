@@ -18,7 +18,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from grader.appside.diagnose import STUDENT_PACKAGE, student_dir
+from grader.appside.diagnose import STUDENT_PACKAGE, relative, student_dir
+
+_PACKAGE_INIT = f"{STUDENT_PACKAGE}/__init__.py"
 
 
 def student_site(module: str | None = None) -> str:
@@ -29,16 +31,13 @@ def student_site(module: str | None = None) -> str:
         return ""
     wanted = None
     if module:
-        wanted = Path(*module.split(".")[1:]).with_suffix(".py").as_posix()
+        wanted = Path(*module.split(".")).with_suffix(".py").as_posix()
     frame: FrameType | None = sys._getframe(1)
     found = ""
     while frame is not None:
-        try:
-            rel = Path(frame.f_code.co_filename).resolve().relative_to(folder).as_posix()
-        except (ValueError, OSError):
-            rel = ""
-        if rel and rel != "__init__.py" and (wanted is None or rel == wanted):
-            found = f"{STUDENT_PACKAGE}/{rel}:{frame.f_lineno}"
+        rel = relative(frame.f_code.co_filename, folder)
+        if rel and rel != _PACKAGE_INIT and (wanted is None or rel == wanted):
+            found = f"{rel}:{frame.f_lineno}"
         frame = frame.f_back
     return found
 
@@ -54,12 +53,9 @@ def call_site() -> str:
     frame: FrameType | None = sys._getframe(1)
     wanted = found = ""
     while frame is not None:
-        try:
-            rel = Path(frame.f_code.co_filename).resolve().relative_to(folder).as_posix()
-        except (ValueError, OSError):
-            rel = ""
-        if rel and rel != "__init__.py" and rel == (wanted or rel):
-            wanted, found = rel, f"{STUDENT_PACKAGE}/{rel}:{frame.f_lineno}"
+        rel = relative(frame.f_code.co_filename, folder)
+        if rel and rel != _PACKAGE_INIT and rel == (wanted or rel):
+            wanted, found = rel, f"{rel}:{frame.f_lineno}"
         frame = frame.f_back
     return found
 

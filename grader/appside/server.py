@@ -107,7 +107,7 @@ class AppServer:
 
         def run() -> dict[str, Any]:
             try:
-                function = facts._resolve(target)
+                function = facts.resolve(target)
                 value = function.delay(*call_args).get() if delay else function(*call_args)
             except (Exception, SystemExit) as exc:
                 return {"raised": {**describe(exc), "mro": [c.__name__ for c in type(exc).__mro__]}}
