@@ -37,7 +37,7 @@ from typing import Any
 
 from bench import project
 from bench.targets import Target
-from grader.batch import default_batch_jobs
+from grader.instructor.batch import default_batch_jobs
 
 HANGING_VIEW = '''"""bench: an async view that never returns and never yields (blocks the loop)."""
 
@@ -107,7 +107,7 @@ def grade_command(submission: Path, report: Path, scope: Scope) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "grader.cli",
+        "grader",
         "grade",
         str(submission),
         "--json",
@@ -177,9 +177,9 @@ PlainSession = tuple[Path, list[str], list[str], dict[str, str]]
 @contextlib.contextmanager
 def plain_workspace(scratch: Path, scope: Scope) -> Iterator[PlainSession]:
     """One workspace with every reference answer and every test: (ws, paths, argv, env)."""
-    from grader.rubric import load_rubric
-    from grader.runner import child_environment, pytest_arguments
-    from grader.workspace import build_workspace, load_sources
+    from grader.engine.workspace import build_workspace, load_sources
+    from grader.host.runner import child_environment, pytest_arguments
+    from grader.model.rubric import load_rubric
 
     rubric = load_rubric(project.REPO_ROOT)
     ws = scratch / "plain"
@@ -192,7 +192,7 @@ def plain_workspace(scratch: Path, scope: Scope) -> Iterator[PlainSession]:
         test_files=[p.test_file for p in chosen],
         suite=scope.suite,
     )
-    # The grader's own pytest command line (grader.runner), run as one plain session.
+    # The grader's own pytest command line (grader.host.runner), run as one plain session.
     argv = [
         sys.executable,
         "-m",
@@ -244,12 +244,12 @@ def batch_seconds(
     ``grader batch`` grades every part), ``grade()`` from ``jobs`` threads.
     """
     folder = submissions[0].parent
-    if importlib.util.find_spec("grader.batch") is not None and not scope.parts:
+    if importlib.util.find_spec("grader.instructor.batch") is not None and not scope.parts:
         gradebook = scratch / "batch-out" / "gradebook.csv"
         command = [
             sys.executable,
             "-m",
-            "grader.cli",
+            "grader",
             "batch",
             str(folder),
             "--out",
@@ -272,7 +272,7 @@ def batch_seconds(
                 f"{result.returncode}): {result.stderr.strip()[-500:]}"
             )
         return elapsed, f"grader batch --jobs {jobs}"
-    from grader.engine import grade
+    from grader.engine.grading import grade
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -282,14 +282,14 @@ def batch_seconds(
             )
         )
     only = f" (parts {', '.join(scope.parts)})" if scope.parts else ""
-    return time.perf_counter() - started, f"grader.engine.grade in {jobs} threads{only}"
+    return time.perf_counter() - started, f"grader.engine.grading.grade in {jobs} threads{only}"
 
 
 def run_grading(
     config: GradingConfig, submission: Path | None, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
     """Every grading-speed measurement; the JSON-ready figures."""
-    from grader.rubric import load_rubric
+    from grader.model.rubric import load_rubric
 
     rubric = load_rubric(project.REPO_ROOT)
     rows: list[dict[str, Any]] = []

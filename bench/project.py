@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from grader.workspace import is_junk
+from grader.engine.workspace import is_junk
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTER = REPO_ROOT / "starter"
@@ -59,7 +59,7 @@ class AnswerSource:
 
 def answer_paths() -> tuple[str, ...]:
     """Every answer file the rubric names (``homework/...``), in rubric order."""
-    from grader.rubric import load_rubric  # the one place that reads the rubric
+    from grader.model.rubric import load_rubric  # the one place that reads the rubric
 
     rubric = load_rubric(REPO_ROOT)
     return tuple(path for part in rubric.parts for path in part.files)
@@ -138,8 +138,11 @@ def mutant_answers(mutant: Path) -> dict[str, str]:
     A mutant that no longer applies to the reference raises ProjectError (as
     ``grader verify`` reports it), never a silently unchanged reference.
     """
-    from grader.errors import GraderError
-    from grader.mutants import apply_edits, load_mutant  # mutants are edits, not file copies
+    from grader.instructor.mutants import (  # mutants are edits, not file copies
+        apply_edits,
+        load_mutant,
+    )
+    from grader.model.errors import GraderError
 
     try:
         return apply_edits(load_mutant(mutant), REFERENCE)

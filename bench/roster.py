@@ -99,7 +99,7 @@ def make_roster(folder: Path, size: int) -> list[Path]:
 
 def _grades(count: int, scratch: Path) -> list[Any]:
     """Real grades (public suite) of the reference, the starter and mutants."""
-    from grader.engine import grade
+    from grader.engine.grading import grade
 
     mutants = project.mutant_dirs()
     folders = []
@@ -120,11 +120,11 @@ def _grades(count: int, scratch: Path) -> list[Any]:
 
 def run_roster(config: RosterConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Time the similarity pass and the report for ``config.size`` submissions."""
-    from grader.batch import Row
-    from grader.results import number
-    from grader.roster import records
-    from grader.roster.report import run_similarity, write_report
-    from grader.rubric import load_rubric
+    from grader.instructor.batch import Row
+    from grader.instructor.roster import records
+    from grader.instructor.roster.report import run_similarity, write_report
+    from grader.model.results import number
+    from grader.model.rubric import load_rubric
 
     rubric = load_rubric(project.REPO_ROOT)
     with tempfile.TemporaryDirectory(prefix="bench-roster-") as tmp:

@@ -42,7 +42,7 @@ SUITES = {
     "public/test_alpha.py": """\
         import pytest
 
-        from grader.feedback import expect
+        from grader.messages.feedback import expect
 
 
         @pytest.mark.points(1)
@@ -53,7 +53,7 @@ SUITES = {
     "hidden/test_alpha.py": """\
         import pytest
 
-        from grader.feedback import expect
+        from grader.messages.feedback import expect
 
 
         @pytest.mark.points(1.5)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from grader.rubric import load_rubric
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "starter"

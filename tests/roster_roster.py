@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.mutants import materialize
-from grader.roster.records import Submission
-from grader.roster.stats import PartInfo, RosterStats, compute
-from grader.rubric import load_rubric
+from grader.instructor.mutants import materialize
+from grader.instructor.roster.records import Submission
+from grader.instructor.roster.stats import PartInfo, RosterStats, compute
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC = load_rubric(ROOT)

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader.batch import BatchSummary, run_batch, state_path
-from grader.mutants import materialize
-from grader.rubric import load_rubric
+from grader.instructor.batch import BatchSummary, run_batch, state_path
+from grader.instructor.mutants import materialize
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC = load_rubric(ROOT)
@@ -176,7 +176,7 @@ def test_second_run_resumes_and_regrades_only_what_changed(
         [
             sys.executable,
             "-c",
-            "from grader.cli import main; raise SystemExit(main())",
+            "from grader.commands.cli import main; raise SystemExit(main())",
             "batch",
             str(roster),
             "--out",

@@ -69,7 +69,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp / "results.json"
     env = {**os.environ, "TMPDIR": str(tmp)}  # every temp dir of the run under tmp
     result = subprocess.run(
-        [sys.executable, "-m", "grader.cli", "bench", "--quick", "--json", str(out)],
+        [sys.executable, "-m", "grader", "bench", "--quick", "--json", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,

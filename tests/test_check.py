@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from unprivileged import TEST_UID, as_unprivileged
 
-from grader.check import BANNER
-from grader.release import BUNDLE_DIR, STUDENT_DIR, release
-from grader.rubric import load_rubric
+from grader.commands.check import BANNER
+from grader.instructor.release import BUNDLE_DIR, STUDENT_DIR, release
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC = load_rubric(ROOT)

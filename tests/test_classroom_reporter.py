@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from grader.release import graded_test_weights, student_workflow
+from grader.instructor.release import graded_test_weights, student_workflow
+from grader.model.results import GradeResult, PartResult, Status, TestResult, score_for
+from grader.model.rubric import load_rubric
 from grader.reports import classroom
-from grader.results import GradeResult, PartResult, Status, TestResult, score_for
-from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC = load_rubric(ROOT)

@@ -12,7 +12,7 @@ import pytest
 import xmlschema
 from fake_assignment import REFERENCE, make_assignment, submission
 
-from grader.cli import SUBCOMMAND_MODULES, build_parser, main
+from grader.commands.cli import SUBCOMMAND_MODULES, build_parser, main
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,12 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "import sys; from grader.cli import main; sys.exit(main())", *args],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from grader.__main__ import main; sys.exit(main())",
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -130,7 +135,7 @@ def test_a_grader_bug_is_exit_2_not_a_lost_point(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr("grader.cli.grade", broken)
+    monkeypatch.setattr("grader.commands.cli.grade", broken)
     monkeypatch.delenv("GRADER_DEBUG", raising=False)
     assert main(["grade", str(root / "assignment/solution"), "--root", str(root)]) == 2
     assert capsys.readouterr().err == "grader: internal error: RuntimeError: bug\n"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from fake_assignment import REFERENCE, make_assignment, submission
 
-from grader.engine import grade
-from grader.errors import GraderError
-from grader.results import GradeResult, PartResult
-from grader.rubric import Rubric, load_rubric
+from grader.engine.grading import grade
+from grader.model.errors import GraderError
+from grader.model.results import GradeResult, PartResult
+from grader.model.rubric import Rubric, load_rubric
 
 
 @pytest.fixture(scope="module")

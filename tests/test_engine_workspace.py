@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from fake_assignment import REFERENCE, make_assignment, rubric_toml, submission, write
 
-from grader.errors import GraderError
-from grader.rubric import Rubric, load_rubric
-from grader.workspace import build_workspace, find_answers, load_sources, pytest_ini
+from grader.engine.workspace import build_workspace, find_answers, load_sources, pytest_ini
+from grader.model.errors import GraderError
+from grader.model.rubric import Rubric, load_rubric
 
 
 @pytest.fixture(scope="module")

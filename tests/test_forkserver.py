@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from fake_assignment import REFERENCE, make_assignment, submission
 
-from grader import forkserver, runner, sandbox
-from grader.engine import grade
-from grader.rubric import Rubric, load_rubric
-from grader.workspace import build_workspace, load_sources
+from grader.engine.grading import grade
+from grader.engine.workspace import build_workspace, load_sources
+from grader.host import forkserver, runner, sandbox
+from grader.model.rubric import Rubric, load_rubric
 
 
 @pytest.fixture(autouse=True)

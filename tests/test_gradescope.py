@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from grader.release import GRADESCOPE_DIR, GRADESCOPE_ZIP, release
-from grader.rubric import load_rubric
+from grader.instructor.release import GRADESCOPE_DIR, GRADESCOPE_ZIP, release
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC = load_rubric(ROOT)
@@ -174,7 +174,9 @@ def test_a_missing_python_still_gets_results(archive: Path, tmp_path: Path) -> N
 def test_a_grader_that_cannot_start_still_gets_results(archive: Path, tmp_path: Path) -> None:
     """Python is there but the grader does not import (a dependency missing, say)."""
     root = gradescope_root(archive, tmp_path)
-    (root / "source" / "grader" / "gradescope_autograder.py").write_text("import no_such_module\n")
+    (root / "source" / "grader" / "instructor" / "gradescope_autograder.py").write_text(
+        "import no_such_module\n"
+    )
     done, results = run_autograder(root)
     assert done.returncode == 0, done.stderr
     check_spec(results)

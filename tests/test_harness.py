@@ -20,9 +20,9 @@ import pytest
 from fake_assignment import REFERENCE, make_assignment, submission
 
 from grader.appside import wire
-from grader.engine import grade
+from grader.engine.grading import grade
+from grader.model.rubric import load_rubric
 from grader.reports import json_report
-from grader.rubric import load_rubric
 
 
 def test_values_arrive_as_what_they_are() -> None:

@@ -1,7 +1,7 @@
 """Each trap of the lesson is named, with its hint and the answer file's line.
 
 The proof is a mutant per trap, graded like a submission: some failing test's
-message must hold the trap's hint (from ``grader.hints``, the one place those
+message must hold the trap's hint (from ``grader.messages.hints``, the one place those
 texts live) and ``homework/<file>.py:<line>``. The rest checks the pieces
 without grading: the source finders, the expect() fallback, and a timeout
 that points back to the failure that named its cause.
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import _name_earlier_causes, grade
-from grader.feedback import trap_hint
-from grader.hints import TRAPS, find_in_source
-from grader.mutants import materialize
-from grader.results import TestResult
-from grader.rubric import load_rubric
+from grader.engine.grading import _name_earlier_causes, grade
+from grader.instructor.mutants import materialize
+from grader.messages.feedback import trap_hint
+from grader.messages.hints import TRAPS, find_in_source
+from grader.model.results import TestResult
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 

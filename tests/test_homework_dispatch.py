@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from homework_project import ROOT, make_project, manage
 
-from grader.engine import grade
-from grader.hints import TRAPS
-from grader.rubric import load_rubric
+from grader.engine.grading import grade
+from grader.messages.hints import TRAPS
+from grader.model.rubric import load_rubric
 
 SYNC_VIEW = """
 from django.http import JsonResponse

@@ -12,7 +12,7 @@ import re
 import pytest
 from homework_project import ROOT, STARTER
 
-from grader.rubric import load_rubric
+from grader.model.rubric import load_rubric
 
 GUIDES = {"en": ROOT / "INSTRUCTIONS.md", "zh-TW": ROOT / "INSTRUCTIONS.zh-TW.md"}
 # What every guide must name: the hints and rules the contract asks for.

@@ -17,9 +17,9 @@ import pytest
 from homework_project import SOLUTION
 from services import postgres_database
 
-from grader.rubric import load_rubric
-from grader.runner import child_environment, pytest_command
-from grader.workspace import build_workspace, load_sources
+from grader.engine.workspace import build_workspace, load_sources
+from grader.host.runner import child_environment, pytest_command
+from grader.model.rubric import load_rubric
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import grade
+from grader.engine.grading import grade
+from grader.model.results import GradeResult, PartResult
+from grader.model.rubric import Rubric, load_rubric
 from grader.reports import classroom, gradescope, json_report, junit, markdown, terminal
-from grader.results import GradeResult, PartResult
-from grader.rubric import Rubric, load_rubric
 
 HOSTILE = Path(__file__).parent / "hostile"
 TWINS = Path(__file__).parent / "hostile_twins"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.channel import ChannelWriter, open_signed_channel, read_signed
-from grader.containment import contain
-from grader.integrity import scan_files, scan_source
+from grader.engine.integrity import scan_files, scan_source
+from grader.host.containment import contain
+from grader.judge.channel import ChannelWriter, open_signed_channel, read_signed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,7 +96,7 @@ def test_a_replayed_line_is_an_integrity_problem(tmp_path: Path) -> None:
 
 FORKS = """
 import os, sys
-from grader import containment
+from grader.host import containment
 if sys.argv[1] == "cgroup":
     containment.join(__import__("pathlib").Path(sys.argv[2]))
 else:

@@ -15,17 +15,17 @@ from pathlib import Path
 import pytest
 from fake_assignment import REFERENCE, make_assignment
 
-from grader.cli import main
-from grader.errors import GraderError
-from grader.mutants import (
+from grader.commands.cli import main
+from grader.instructor.mutants import (
     Edit,
     StaleEditError,
     apply_edits,
     load_mutant,
     materialize,
 )
-from grader.rubric import load_rubric
-from grader.verify import load_variants, verify
+from grader.instructor.verify import load_variants, verify
+from grader.model.errors import GraderError
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = 'part = "alpha"\nmin_points_lost = 1\ndescription = "subtracts"\n'

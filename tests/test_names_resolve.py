@@ -12,7 +12,8 @@ import importlib
 
 import pytest
 
-from grader import guard, runner, zygote
+from grader.host import runner, zygote
+from grader.judge import guard
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from grader.channel import ENV_VAR, open_channel, read_records
+from grader.judge.channel import ENV_VAR, open_channel, read_records
 
 pytest_plugins = ["pytester"]
 
@@ -27,7 +27,7 @@ def slow():
 TESTS = """\
 import pytest
 
-from grader.feedback import expect
+from grader.messages.feedback import expect
 
 
 @pytest.mark.points(2)
@@ -93,7 +93,7 @@ def run(
             try:
                 outcome = pytester.runpytest(
                     "-p",
-                    "grader.pytest_plugin",
+                    "grader.judge.plugin",
                     "-p",
                     "pytest_timeout",
                     "--timeout=1",
@@ -205,9 +205,9 @@ def test_without_the_channel_only_the_marker_is_registered(
             pass
         """
     )
-    result = pytester.runpytest("-p", "grader.pytest_plugin", "--strict-markers")
+    result = pytester.runpytest("-p", "grader.judge.plugin", "--strict-markers")
     result.assert_outcomes(passed=1)
-    result = pytester.runpytest("-p", "grader.pytest_plugin", "--markers")
+    result = pytester.runpytest("-p", "grader.judge.plugin", "--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.points(n):*"])
 
 
@@ -244,7 +244,7 @@ def test_python_warnings_about_the_student_code_reach_the_message(
         test_warned="""
         import pytest
 
-        from grader.feedback import expect
+        from grader.messages.feedback import expect
 
 
         @pytest.mark.points(1)
@@ -290,7 +290,7 @@ def test_an_exception_of_a_known_trap_gets_its_hint(pytester: pytest.Pytester, r
         """
     )
     _, records = run()
-    from grader.hints import TRAPS
+    from grader.messages.hints import TRAPS
 
     message = results_by_test(records)["test_decodes"]["message"]
     assert message.startswith(

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import channel, containment, portable, runner
-from grader.rubric import load_rubric
+from grader.host import containment, portable, runner
+from grader.judge import channel
+from grader.model.rubric import load_rubric
 
 RUBRIC = load_rubric()
 SHIM = Path(__file__).parent / "platform_shim"
@@ -61,7 +62,7 @@ def _check(python: Path, out: Path) -> tuple[subprocess.CompletedProcess[str], d
         [
             str(python),
             "-c",
-            "import sys; from grader.cli import main; sys.exit(main())",
+            "import sys; from grader.commands.cli import main; sys.exit(main())",
             "check",
             str(SOLUTION),
             "--json",
@@ -156,7 +157,7 @@ def test_no_sigalrm_means_thread_timeouts(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.delattr(signal, "SIGALRM")
     assert portable.timeout_method() == "thread"
-    from grader.workspace import pytest_ini
+    from grader.engine.workspace import pytest_ini
 
     assert "timeout_method = thread" in pytest_ini()
 
@@ -164,7 +165,7 @@ def test_no_sigalrm_means_thread_timeouts(monkeypatch: pytest.MonkeyPatch) -> No
 def test_without_pass_fds_the_channel_comes_on_stdin(tmp_path: Path) -> None:
     with channel.open_signed_channel(tmp_path, {"x": 1}) as chan:
         code = (
-            "from grader.channel import ChannelWriter; w = ChannelWriter.from_environment(); "
+            "from grader.judge.channel import ChannelWriter; w = ChannelWriter.from_environment(); "
             "w.send({'event': 'result', 'nodeid': 'n', 'outcome': 'passed'}); "
             "import sys; print(w.payload, sys.stdin.read() == '')"
         )

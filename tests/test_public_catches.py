@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import grade
-from grader.mutants import materialize
-from grader.rubric import load_rubric
+from grader.engine.grading import grade
+from grader.instructor.mutants import materialize
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import xmlschema
 
+from grader.model.results import GradeResult, PartResult, TestResult
 from grader.reports import classroom, gradescope, json_report, junit, markdown, terminal
-from grader.results import GradeResult, PartResult, TestResult
 
 
 def sample() -> GradeResult:

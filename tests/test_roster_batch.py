@@ -13,10 +13,10 @@ import pytest
 from rich.console import Console
 from roster_roster import RUBRIC, hostile, mutant, near_copy, original, reference_copy, starter
 
-from grader.batch import BatchSummary, run_batch
-from grader.roster import records
-from grader.roster.similarity import REFERENCE
-from grader.roster.stats import PartInfo, compute
+from grader.instructor.batch import BatchSummary, run_batch
+from grader.instructor.roster import records
+from grader.instructor.roster.similarity import REFERENCE
+from grader.instructor.roster.stats import PartInfo, compute
 
 pytestmark = pytest.mark.slow
 SUITE = "public"  # the same engine path as "all", at a fraction of the time

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from roster_roster import RUBRIC, mixed_stats, near_copy, original, reference_copy
 
-from grader.roster import html
-from grader.roster.report import run_similarity
+from grader.instructor.roster import html
+from grader.instructor.roster.report import run_similarity
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")

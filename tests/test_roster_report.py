@@ -27,10 +27,10 @@ from roster_roster import (
     submission,
 )
 
-from grader.roster import html
-from grader.roster.report import run_similarity, similarity_csv
-from grader.roster.similarity import REFERENCE, SimilarityResult
-from grader.roster.stats import compute, is_unsandboxed
+from grader.instructor.roster import html
+from grader.instructor.roster.report import run_similarity, similarity_csv
+from grader.instructor.roster.similarity import REFERENCE, SimilarityResult
+from grader.instructor.roster.stats import compute, is_unsandboxed
 
 
 def test_distributions_hold_every_graded_score() -> None:
@@ -146,7 +146,7 @@ def test_the_rough_filter_loses_no_pair(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every pair compared in detail finds exactly the pairs the filtered pass found."""
-    from grader.roster import similarity as module
+    from grader.instructor.roster import similarity as module
 
     monkeypatch.setattr(module, "_rough", lambda _a, _b: 1.0)
     everything = run_similarity(folders, RUBRIC)
@@ -201,13 +201,13 @@ def test_a_folder_name_is_not_a_spreadsheet_formula() -> None:
     assert similarity_csv(found).splitlines() == [
         "submission_a,submission_b,share_a_pct,share_b_pct,overlap_chars,with_reference"
     ]
-    from grader.roster.report import _cell
+    from grader.instructor.roster.report import _cell
 
     assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("ok") == "ok"
 
 
 def test_report_files_are_written_beside_the_gradebook(tmp_path: Path) -> None:
-    from grader.roster.report import report_path
+    from grader.instructor.roster.report import report_path
 
     assert report_path(tmp_path / "grades" / "gradebook.csv") == (
         tmp_path / "grades" / "report.html"
@@ -238,7 +238,7 @@ def test_without_the_report_extra_the_batch_says_so_and_goes_on(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from grader.roster import report
+    from grader.instructor.roster import report
 
     def missing(*_args: object, **_kwargs: object) -> None:
         raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
@@ -263,7 +263,7 @@ def test_a_report_failure_is_one_line_not_a_failed_batch(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from grader.roster import report
+    from grader.instructor.roster import report
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")

@@ -1,4 +1,4 @@
-"""``grader.sandbox``: when a sandbox can be made, what it shows graded code, and
+"""``grader.host.sandbox``: when a sandbox can be made, what it shows graded code, and
 what the grader does where it cannot (the attacks themselves are in
 ``test_sandbox_attacks.py``)."""
 
@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from unprivileged import TEST_UID, as_unprivileged
 
-from grader import sandbox
-from grader.batch import run_batch
-from grader.errors import GraderError
-from grader.rubric import load_rubric
-from grader.text import clean, csv_cell
+from grader.host import sandbox
+from grader.instructor.batch import run_batch
+from grader.model.errors import GraderError
+from grader.model.rubric import load_rubric
+from grader.model.text import clean, csv_cell
 
 RUBRIC = load_rubric()
 BOX = sandbox.detect()
@@ -69,7 +69,7 @@ def test_batch_cli_refusal_is_one_line(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from grader.cli import main; sys.exit(main())",
+            "import sys; from grader.commands.cli import main; sys.exit(main())",
             "batch",
             str(tmp_path / "roster"),
             "--out",
@@ -93,7 +93,7 @@ def test_grade_json_says_whether_it_was_sandboxed(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-c",
-                "import sys; from grader.cli import main; sys.exit(main())",
+                "import sys; from grader.commands.cli import main; sys.exit(main())",
                 "grade",
                 str(solution),
                 "--part",
@@ -163,7 +163,7 @@ def test_what_graded_code_sees_from_inside(who: str) -> None:
         command = [
             sys.executable,
             "-c",
-            "import sys; from grader.cli import main; sys.exit(main())",
+            "import sys; from grader.commands.cli import main; sys.exit(main())",
             "grade",
             str(base / "sub"),
             "--part",

@@ -35,8 +35,8 @@ from pathlib import Path
 import pytest
 from unprivileged import TEST_UID, as_unprivileged
 
-from grader import sandbox
-from grader.rubric import load_rubric
+from grader.host import sandbox
+from grader.model.rubric import load_rubric
 
 ATTACKS = Path(__file__).parent / "hostile_sandbox"
 RUBRIC = load_rubric()

@@ -21,8 +21,8 @@ from pathlib import Path
 import cmarkgfm
 import pytest
 
+from grader.model.results import GradeResult, PartResult, TestResult
 from grader.reports import markdown
-from grader.results import GradeResult, PartResult, TestResult
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM = next((found for name in BROWSERS if (found := shutil.which(name))), None)

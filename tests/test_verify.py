@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import GraderError
-from grader.rubric import load_rubric
-from grader.verify import load_variants
+from grader.instructor.verify import load_variants
+from grader.model.errors import GraderError
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_verify_passes_on_the_assignment(tmp_path: Path) -> None:
     report_path = tmp_path / "verify.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "grader.cli", "verify", "--repeat", "2", "--json", str(report_path)],
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "verify",
+            "--repeat",
+            "2",
+            "--json",
+            str(report_path),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -22,9 +22,9 @@ import pytest
 from ruamel.yaml import YAML  # installed with check-jsonschema (dev extra)
 from test_classroom_reporter import NODE, model_reporter, real_report, run_reporter
 
-from grader.release import graded_test_weights
+from grader.instructor.release import graded_test_weights
+from grader.model.rubric import load_rubric
 from grader.reports import classroom as classroom_report
-from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASSROOM = ROOT / ".github" / "classroom" / "classroom.yml"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.release import STUDENT_DIR, WORKFLOW_TARGET, release
-from grader.rubric import load_rubric
+from grader.instructor.release import STUDENT_DIR, WORKFLOW_TARGET, release
+from grader.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIZMOR = Path(sys.executable).parent / "zizmor"

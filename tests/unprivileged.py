@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from grader.sandbox import runtime_paths
+from grader.host.sandbox import runtime_paths
 
 TEST_UID = 64001  # no such user: a uid that owns nothing on the machine
 

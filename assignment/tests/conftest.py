@@ -5,7 +5,7 @@ tools, never a hidden test's inputs.
 
 Your project runs in a process of its own, as a real server would: the tests
 never import your answer files. They talk to it through the ``app`` fixture
-(``grader.harness``): ``app.get(path)`` sends a request through Django's real
+(``grader.judge``): ``app.get(path)`` sends a request through Django's real
 ASGI handler and returns the response, ``app.settings(NAME=value)`` changes a
 setting in your project for one test. Every HTTP request your code makes
 with httpx comes back here, where a fake server answers it: nothing reaches
@@ -41,10 +41,10 @@ import httpx
 import pytest
 import respx
 
-from grader.harness.client import App
+from grader.judge.client import App
 
 # The harness: the ``app`` fixture and the shared database (for a plain ``pytest`` too).
-pytest_plugins = ("grader.harness.fixtures",)
+pytest_plugins = ("grader.judge.fixtures",)
 
 # --------------------------------------------------------------------------
 # A fake upstream API (JSONPlaceholder) on respx, answering the app's requests

@@ -6,7 +6,7 @@ laid over it), drives it through Django's real ``ASGIHandler`` and
 ``WSGIHandler`` and forwards every upstream HTTP request back out, all on one
 channel (``grader.appside.wire``). It holds no test, no rubric and no key, and
 it decides nothing: every verdict is reached by the trusted side
-(``grader.harness``), which never imports an answer file.
+(``grader.judge``), which never imports an answer file.
 
 It imports nothing from the rest of ``grader`` (an import-linter contract in
 the test suite enforces it), so what the sandbox must show of the grader is

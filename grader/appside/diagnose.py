@@ -1,7 +1,7 @@
 """Which known trap of the lesson an exception from the student's code shows, and where.
 
 Runs in the app (``grader.appside``), where the exception and its frames are:
-it answers with a trap's name (a key of ``grader.hints.TRAPS``, whose text
+it answers with a trap's name (a key of ``grader.messages.hints.TRAPS``, whose text
 the trusted side adds) and a place in an answer file (``homework/x.py:12``).
 The trusted side only accepts names it knows.
 """
@@ -24,7 +24,7 @@ STUDENT_DIR_ENV = "GRADER_STUDENT_DIR"
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """A trap (a key of ``grader.hints.TRAPS``) and where it is (empty when unknown)."""
+    """A trap (a key of ``grader.messages.hints.TRAPS``) and where it is (empty when unknown)."""
 
     trap: str
     where: str = ""

@@ -35,7 +35,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from grader.results import GradeResult, TestResult, number, tidy
+from grader.model.results import GradeResult, TestResult, number, tidy
 
 # Linux: MAX_ARG_STRLEN = 32 pages = 128 KiB per environment variable.
 ENV_LIMIT = 128 * 1024

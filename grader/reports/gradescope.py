@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.results import GradeResult, number
+from grader.model.results import GradeResult, number
 
 NOT_GRADED = "The autograder could not grade this submission"
 

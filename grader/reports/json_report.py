@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.results import GradeResult, PartResult, TestResult, number
+from grader.model.results import GradeResult, PartResult, TestResult, number
 
 
 def to_dict(result: GradeResult) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from grader.results import GradeResult, PartResult, TestResult, number
+from grader.model.results import GradeResult, PartResult, TestResult, number
 
 
 def render(result: GradeResult) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from grader.results import GradeResult, PartResult, TestResult, in_app_note, number
+from grader.model.results import GradeResult, PartResult, TestResult, in_app_note, number
 
 _ICON = {"passed": "✅", "failed": "❌", "error": "💥", "timeout": "⏱️", "skipped": "⏭️"}
 _WORD = {"failed": "failure", "error": "error", "timeout": "timeout", "skipped": "skip"}

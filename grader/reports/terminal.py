@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from grader.results import GradeResult, TestResult, in_app_note, number
+from grader.model.results import GradeResult, TestResult, in_app_note, number
 
 _STYLE = {
     "passed": "green",

@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from grader.feedback import expect
+from grader.messages.feedback import expect
 
 SECTIONS_HINT = (
     "posts and todos are optional: when one fails, answer 200 with that section null and "

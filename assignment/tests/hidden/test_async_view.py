@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from grader.feedback import expect
-from grader.hints import defines_async
+from grader.messages.feedback import expect
+from grader.messages.hints import defines_async
 
 HELLO = "homework.async_views.hello"
 

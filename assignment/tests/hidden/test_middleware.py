@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from grader.feedback import expect
-from grader.harness.client import AppError
+from grader.judge.client import AppError
+from grader.messages.feedback import expect
 
 HEADER = re.compile(r"app;dur=(\d+(\.\d+)?)")
 SLOW = 0.25

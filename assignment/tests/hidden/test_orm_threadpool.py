@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from grader.feedback import expect
-from grader.hints import defines_async
+from grader.messages.feedback import expect
+from grader.messages.hints import defines_async
 
 PROBES = "grader.appside.probes"  # adds /__probe__/async/, a view that makes no query
 

@@ -13,7 +13,7 @@ the ``upstream`` fixture in conftest.py) answers them: no network.
 
 import pytest
 
-from grader.feedback import expect
+from grader.messages.feedback import expect
 
 EXPECTED_USER_1 = {
     "user": {"id": 1, "name": "User Number1", "email": "user1@example.org"},

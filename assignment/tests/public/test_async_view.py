@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from grader.feedback import expect
+from grader.messages.feedback import expect
 
 MESSAGE = {"message": "This is an async view!"}
 # Probe views the grader mounts in front of your URLs: /__probe__/async/ answers at once.

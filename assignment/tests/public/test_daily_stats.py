@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from grader.feedback import expect
+from grader.messages.feedback import expect
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 TASK_NAME = "homework.tasks.compute_daily_stats"

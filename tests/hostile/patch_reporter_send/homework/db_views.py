@@ -2,8 +2,8 @@
 
 import gc
 
-from grader import pytest_plugin
-from grader.channel import ChannelWriter
+from grader.judge import plugin as pytest_plugin
+from grader.judge.channel import ChannelWriter
 
 _original = ChannelWriter.send
 

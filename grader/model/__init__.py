@@ -1,0 +1,1 @@
+"""The records every layer shares: the rubric (the one source of points), results, errors."""
