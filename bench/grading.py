@@ -37,7 +37,7 @@ from typing import Any
 
 from bench import project
 from bench.targets import Target
-from grader.instructor.batch import default_batch_jobs
+from grader.host.portable import SUBMISSIONS_PER_CORE, per_core
 
 HANGING_VIEW = '''"""bench: an async view that never returns and never yields (blocks the loop)."""
 
@@ -72,7 +72,7 @@ class GradingConfig:
     runs: int = 5
     per_test_runs: int = 1
     batch_size: int = 50
-    batch_jobs: int = 0  # submissions at once (0: grader batch's default, four per core)
+    batch_jobs: int = 0  # submissions at once (0: grader batch's default, SUBMISSIONS_PER_CORE)
     hanging_runs: int = 3
     # Smaller budgets for --quick, so a hang costs seconds (None: the rubric's).
     test_timeout: float | None = None
@@ -413,7 +413,7 @@ def run_grading(
             )
             overrides = {} if variant is None else project.mutant_answers(variant)
             submissions.append(reference_submission(batch_dir / f"s{i:03d}", overrides=overrides))
-        jobs = config.batch_jobs or default_batch_jobs()
+        jobs = config.batch_jobs or per_core(SUBMISSIONS_PER_CORE)
         log(f"batch of {len(submissions)} submissions")
         batch_total, how = batch_seconds(submissions, jobs, scratch, config.scope)
         figures["batch"] = {

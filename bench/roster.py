@@ -162,7 +162,7 @@ def run_roster(config: RosterConfig, log: Callable[[str], None] = print) -> dict
         )
         report_s = time.perf_counter() - started
         size_kb = files.html.stat().st_size / 1024
-    figures = {
+    figures: dict[str, Any] = {
         "submissions": config.size,
         "similarity_s": similarity_s,
         "report_s": report_s,
