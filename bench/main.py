@@ -154,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="repetitions per measurement (default 3 under load, 5 for grading)",
     )
+    add_lesson_options(parser)
+    add_grading_options(parser)
+    return parser
+
+
+def add_lesson_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the load benchmark alone (bench/lesson.py)."""
     parser.add_argument(
         "--upstream-latency",
         type=float,
@@ -166,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the sync-server comparison (the slowest part)",
     )
+
+
+def add_grading_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the grading-speed benchmark alone (bench/grading.py)."""
     parser.add_argument(
         "--baseline",
         metavar="REV",
@@ -178,7 +189,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=50,
         help="submissions in the batch-throughput measurement (default 50)",
     )
-    return parser
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
