@@ -1,4 +1,4 @@
-"""Lint and type checks, run as tests so that the README's one test command covers them."""
+"""Lint, format and type checks, run as tests so that the README's one test command covers them."""
 
 from __future__ import annotations
 
