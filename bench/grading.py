@@ -31,13 +31,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import project
 from bench.targets import Target
-from grader.instructor.batch import default_batch_jobs
+from grader.host.portable import SUBMISSIONS_PER_CORE, per_core
+from grader.model.rubric import Rubric, load_rubric
 
 HANGING_VIEW = '''"""bench: an async view that never returns and never yields (blocks the loop)."""
 
@@ -72,7 +73,7 @@ class GradingConfig:
     runs: int = 5
     per_test_runs: int = 1
     batch_size: int = 50
-    batch_jobs: int = 0  # submissions at once (0: grader batch's default, four per core)
+    batch_jobs: int = 0  # submissions at once (0: grader batch's default, SUBMISSIONS_PER_CORE)
     hanging_runs: int = 3
     # Smaller budgets for --quick, so a hang costs seconds (None: the rubric's).
     test_timeout: float | None = None
@@ -179,7 +180,6 @@ def plain_workspace(scratch: Path, scope: Scope) -> Iterator[PlainSession]:
     """One workspace with every reference answer and every test: (ws, paths, argv, env)."""
     from grader.engine.workspace import build_workspace, load_sources
     from grader.host.runner import child_environment, pytest_arguments
-    from grader.model.rubric import load_rubric
 
     rubric = load_rubric(project.REPO_ROOT)
     ws = scratch / "plain"
@@ -285,179 +285,258 @@ def batch_seconds(
     return time.perf_counter() - started, f"grader.engine.grading.grade in {jobs} threads{only}"
 
 
+@dataclass
+class Interleaved:
+    """The full-grade timings taken in one interleaved loop (seconds per run, by kind)."""
+
+    grade: dict[str, list[float]]  # code (reference, submission) -> seconds per run
+    scores: dict[str, set[tuple[float, float]]]  # code, or "baseline" -> (score, max) seen
+    baseline: list[float] = field(default_factory=list)
+    unsandboxed: list[float] = field(default_factory=list)
+    plain: list[float] = field(default_factory=list)
+    sandboxed: set[bool] = field(default_factory=set)
+
+
 def run_grading(
     config: GradingConfig, submission: Path | None, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
     """Every grading-speed measurement; the JSON-ready figures."""
-    from grader.model.rubric import load_rubric
-
     rubric = load_rubric(project.REPO_ROOT)
-    rows: list[dict[str, Any]] = []
     figures: dict[str, Any] = {"config": asdict(config)}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         scratch = Path(tmp)
         graded = {"reference": project.REFERENCE}
         if submission is not None:
             graded["submission"] = submission
-        grade_times: dict[str, list[float]] = {code: [] for code in graded}
-        scores: dict[str, set[tuple[float, float]]] = {code: set() for code in graded}
         checkout = (
             baseline_checkout(config.baseline, scratch / "baseline") if config.baseline else None
         )
-        baseline_times: list[float] = []
-        with plain_workspace(scratch, config.scope) as (ws, paths, argv, env):
-            plain_times: list[float] = []
-            unsandboxed_times: list[float] = []
-            sandboxed: set[bool] = set()
-            # Interleaved, so that the machine's noise falls on both sides of the ratio alike.
-            for run in range(config.runs):
-                for code, target in graded.items():
-                    log(f"grade {run + 1}/{config.runs}: grader grade {target}")
-                    started = time.perf_counter()
-                    data = run_grade(target, scratch, config.scope)
-                    grade_times[code].append(time.perf_counter() - started)
-                    scores[code].add((data["score"], data["max_score"]))
-                    sandboxed.add(bool(data.get("sandboxed")))
-                if checkout is not None:
-                    log(f"grade {run + 1}/{config.runs}: the baseline ({config.baseline})")
-                    seconds, data = baseline_grade(checkout, scratch, config.scope)
-                    baseline_times.append(seconds)
-                    scores.setdefault("baseline", set()).add((data["score"], data["max_score"]))
-                # The same grade without the OS sandbox: what the sandbox costs, in one run.
-                log(f"grade {run + 1}/{config.runs}: unsandboxed (GRADER_SANDBOX=0)")
-                started = time.perf_counter()
-                data = run_grade(
-                    project.REFERENCE, scratch, config.scope, {**os.environ, "GRADER_SANDBOX": "0"}
-                )
-                unsandboxed_times.append(time.perf_counter() - started)
-                log(f"plain pytest {run + 1}/{config.runs}")
-                plain_times.append(timed(lambda: pytest_once(ws, argv, env, paths)))
-            for code in graded:
-                key = "grade" if code == "reference" else "grade_submission"
-                figures[key] = {
-                    "seconds": grade_times[code],
-                    "median_s": statistics.median(grade_times[code]),
-                    "scores": sorted(scores[code]),
-                }
-                rows.append(
-                    {
-                        "label": f"grader grade ({code})",
-                        "seconds": figures[key]["median_s"],
-                        "runs": config.runs,
-                        "notes": "score "
-                        + ", ".join(f"{s:g}/{m:g}" for s, m in sorted(scores[code])),
-                    }
-                )
-            ids = collect_ids(ws, paths, argv, env)
-            if config.per_test_limit is not None:
-                ids = ids[: config.per_test_limit]
-            per_test_times = []
-            for run in range(config.per_test_runs):
-                log(f"one process per test ({len(ids)} tests) {run + 1}/{config.per_test_runs}")
-                per_test_times.append(timed(lambda: each_alone(ws, argv, env, ids)))
-        figures["plain"] = {"seconds": plain_times, "median_s": statistics.median(plain_times)}
-        if baseline_times:
-            figures["baseline"] = {
-                "revision": config.baseline,
-                "seconds": baseline_times,
-                "median_s": statistics.median(baseline_times),
-                "scores": sorted(scores["baseline"]),
-            }
-            rows.append(
-                {
-                    "label": f"grader grade (reference) at {config.baseline}",
-                    "seconds": figures["baseline"]["median_s"],
-                    "runs": config.runs,
-                }
-            )
-        figures["unsandboxed"] = {
-            "seconds": unsandboxed_times,
-            "median_s": statistics.median(unsandboxed_times),
-            "sandboxed_grades": sorted(sandboxed),
-        }
-        rows.append(
-            {
-                "label": "grader grade (reference), without the OS sandbox",
-                "seconds": figures["unsandboxed"]["median_s"],
-                "runs": config.runs,
-            }
-        )
-        figures["per_test"] = {
-            "seconds": per_test_times,
-            "tests": len(ids),
-            "median_s": statistics.median(per_test_times),
-        }
-        rows += [
-            {
-                "label": "one plain pytest session (floor, no isolation)",
-                "seconds": figures["plain"]["median_s"],
-                "runs": config.runs,
-            },
-            {
-                "label": f"one process per test ({len(ids)} processes, in turn)",
-                "seconds": figures["per_test"]["median_s"],
-                "runs": config.per_test_runs,
-            },
-        ]
-
-        batch_dir = scratch / "batch"
-        variants = [None, *project.mutant_dirs()]
-        submissions = []
-        # Half reference copies (full marks), half the mutants in turn (points lost,
-        # some by timing out): a class is neither all right nor all wrong.
-        for i in range(config.batch_size):
-            variant = (
-                variants[(i // 2) % (len(variants) - 1) + 1]
-                if i % 2 and len(variants) > 1
-                else None
-            )
-            overrides = {} if variant is None else project.mutant_answers(variant)
-            submissions.append(reference_submission(batch_dir / f"s{i:03d}", overrides=overrides))
-        jobs = config.batch_jobs or default_batch_jobs()
-        log(f"batch of {len(submissions)} submissions")
-        batch_total, how = batch_seconds(submissions, jobs, scratch, config.scope)
-        figures["batch"] = {
-            "submissions": len(submissions),
-            "total_s": batch_total,
-            "per_submission_s": batch_total / len(submissions),
-            "how": how,
-        }
-        rows.append(
-            {
-                "label": f"batch: seconds per submission ({len(submissions)})",
-                "seconds": figures["batch"]["per_submission_s"],
-                "runs": 1,
-                "notes": how,
-            }
-        )
-
-        hang = reference_submission(
-            scratch / "hanging", overrides={"homework/async_views.py": HANGING_VIEW}
-        )
-        budget = config.part_timeout or rubric.part_timeout
-        hang_env: dict[str, str] | None = None
-        if config.part_timeout is not None:
-            hang_env = _quick_rubric_env(rubric.root, scratch, config)
-        hang_times = []
-        for run in range(config.hanging_runs):
-            log(f"hanging part {run + 1}/{config.hanging_runs} (budget {budget:g} s)")
-            started = time.perf_counter()
-            run_grade(hang, scratch, config.scope, hang_env)
-            hang_times.append(time.perf_counter() - started)
-        figures["hanging"] = {
-            "seconds": hang_times,
-            "median_s": statistics.median(hang_times),
-            "part_timeout_s": budget,
-        }
-        rows.append(
-            {
-                "label": f"submission with a hanging part (budget {budget:g} s)",
-                "seconds": figures["hanging"]["median_s"],
-                "runs": config.hanging_runs,
-            }
-        )
+        with plain_workspace(scratch, config.scope) as session:
+            timings = interleaved_grades(config, graded, checkout, scratch, session, log)
+            rows = grade_rows(figures, timings, config)
+            ids, per_test_times = time_per_test(config, session, log)
+        rows += comparison_rows(figures, timings, config, ids, per_test_times)
+        rows.append(time_batch(figures, config, scratch, log))
+        rows.append(time_hanging(figures, config, rubric, scratch, log))
     figures["rows"] = rows
     return figures
+
+
+def interleaved_grades(
+    config: GradingConfig,
+    graded: dict[str, Path],
+    checkout: Path | None,
+    scratch: Path,
+    session: PlainSession,
+    log: Callable[[str], None],
+) -> Interleaved:
+    """Each run times every full grade once, then the plain pytest session.
+
+    Interleaved, so that the machine's noise falls on both sides of every ratio
+    alike: the graded codes, the baseline, the unsandboxed grade and the floor.
+    """
+    ws, paths, argv, env = session
+    timings = Interleaved(
+        grade={code: [] for code in graded}, scores={code: set() for code in graded}
+    )
+    for run in range(config.runs):
+        for code, target in graded.items():
+            log(f"grade {run + 1}/{config.runs}: grader grade {target}")
+            started = time.perf_counter()
+            data = run_grade(target, scratch, config.scope)
+            timings.grade[code].append(time.perf_counter() - started)
+            timings.scores[code].add((data["score"], data["max_score"]))
+            timings.sandboxed.add(bool(data.get("sandboxed")))
+        if checkout is not None:
+            log(f"grade {run + 1}/{config.runs}: the baseline ({config.baseline})")
+            seconds, data = baseline_grade(checkout, scratch, config.scope)
+            timings.baseline.append(seconds)
+            timings.scores.setdefault("baseline", set()).add((data["score"], data["max_score"]))
+        # The same grade without the OS sandbox: what the sandbox costs, in one run.
+        log(f"grade {run + 1}/{config.runs}: unsandboxed (GRADER_SANDBOX=0)")
+        started = time.perf_counter()
+        run_grade(project.REFERENCE, scratch, config.scope, {**os.environ, "GRADER_SANDBOX": "0"})
+        timings.unsandboxed.append(time.perf_counter() - started)
+        log(f"plain pytest {run + 1}/{config.runs}")
+        timings.plain.append(timed(lambda: pytest_once(ws, argv, env, paths)))
+    return timings
+
+
+def grade_rows(
+    figures: dict[str, Any], timings: Interleaved, config: GradingConfig
+) -> list[dict[str, Any]]:
+    """The full grades' figures (``grade``, ``grade_submission``) and their table rows.
+
+    The scores are kept beside the times: a faster grade that lost points is
+    not faster grading.
+    """
+    rows = []
+    for code in timings.grade:
+        key = "grade" if code == "reference" else "grade_submission"
+        figures[key] = {
+            "seconds": timings.grade[code],
+            "median_s": statistics.median(timings.grade[code]),
+            "scores": sorted(timings.scores[code]),
+        }
+        rows.append(
+            {
+                "label": f"grader grade ({code})",
+                "seconds": figures[key]["median_s"],
+                "runs": config.runs,
+                "notes": "score "
+                + ", ".join(f"{s:g}/{m:g}" for s, m in sorted(timings.scores[code])),
+            }
+        )
+    return rows
+
+
+def time_per_test(
+    config: GradingConfig, session: PlainSession, log: Callable[[str], None]
+) -> tuple[list[str], list[float]]:
+    """The test ids, and the seconds of each pass running them one process per test.
+
+    The old autograding style, timed in the plain workspace so that only the
+    process per test differs from the plain session.
+    """
+    ws, paths, argv, env = session
+    ids = collect_ids(ws, paths, argv, env)
+    if config.per_test_limit is not None:
+        ids = ids[: config.per_test_limit]
+    per_test_times = []
+    for run in range(config.per_test_runs):
+        log(f"one process per test ({len(ids)} tests) {run + 1}/{config.per_test_runs}")
+        per_test_times.append(timed(lambda: each_alone(ws, argv, env, ids)))
+    return ids, per_test_times
+
+
+def comparison_rows(
+    figures: dict[str, Any],
+    timings: Interleaved,
+    config: GradingConfig,
+    ids: list[str],
+    per_test_times: list[float],
+) -> list[dict[str, Any]]:
+    """The figures a full grade is compared with (plain, baseline, unsandboxed, per test),
+    and their table rows."""
+    rows = []
+    figures["plain"] = {"seconds": timings.plain, "median_s": statistics.median(timings.plain)}
+    if timings.baseline:
+        figures["baseline"] = {
+            "revision": config.baseline,
+            "seconds": timings.baseline,
+            "median_s": statistics.median(timings.baseline),
+            "scores": sorted(timings.scores["baseline"]),
+        }
+        rows.append(
+            {
+                "label": f"grader grade (reference) at {config.baseline}",
+                "seconds": figures["baseline"]["median_s"],
+                "runs": config.runs,
+            }
+        )
+    figures["unsandboxed"] = {
+        "seconds": timings.unsandboxed,
+        "median_s": statistics.median(timings.unsandboxed),
+        "sandboxed_grades": sorted(timings.sandboxed),
+    }
+    rows.append(
+        {
+            "label": "grader grade (reference), without the OS sandbox",
+            "seconds": figures["unsandboxed"]["median_s"],
+            "runs": config.runs,
+        }
+    )
+    figures["per_test"] = {
+        "seconds": per_test_times,
+        "tests": len(ids),
+        "median_s": statistics.median(per_test_times),
+    }
+    return [
+        *rows,
+        {
+            "label": "one plain pytest session (floor, no isolation)",
+            "seconds": figures["plain"]["median_s"],
+            "runs": config.runs,
+        },
+        {
+            "label": f"one process per test ({len(ids)} processes, in turn)",
+            "seconds": figures["per_test"]["median_s"],
+            "runs": config.per_test_runs,
+        },
+    ]
+
+
+def batch_submissions(batch_dir: Path, size: int) -> list[Path]:
+    """``size`` submission folders: half reference copies (full marks), half the mutants in
+    turn (points lost, some by timing out), so a class is neither all right nor all wrong."""
+    variants = [None, *project.mutant_dirs()]
+    submissions = []
+    for i in range(size):
+        variant = (
+            variants[(i // 2) % (len(variants) - 1) + 1] if i % 2 and len(variants) > 1 else None
+        )
+        overrides = {} if variant is None else project.mutant_answers(variant)
+        submissions.append(reference_submission(batch_dir / f"s{i:03d}", overrides=overrides))
+    return submissions
+
+
+def time_batch(
+    figures: dict[str, Any], config: GradingConfig, scratch: Path, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Time grading a whole class at once: ``figures["batch"]``, and its table row."""
+    submissions = batch_submissions(scratch / "batch", config.batch_size)
+    jobs = config.batch_jobs or per_core(SUBMISSIONS_PER_CORE)
+    log(f"batch of {len(submissions)} submissions")
+    batch_total, how = batch_seconds(submissions, jobs, scratch, config.scope)
+    figures["batch"] = {
+        "submissions": len(submissions),
+        "total_s": batch_total,
+        "per_submission_s": batch_total / len(submissions),
+        "how": how,
+    }
+    return {
+        "label": f"batch: seconds per submission ({len(submissions)})",
+        "seconds": figures["batch"]["per_submission_s"],
+        "runs": 1,
+        "notes": how,
+    }
+
+
+def time_hanging(
+    figures: dict[str, Any],
+    config: GradingConfig,
+    rubric: Rubric,
+    scratch: Path,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Time a submission whose view never returns: ``figures["hanging"]``, and its row.
+
+    What matters is how far past the part's budget the grade ends: a hang must
+    cost the budget, not the whole job's timeout.
+    """
+    hang = reference_submission(
+        scratch / "hanging", overrides={"homework/async_views.py": HANGING_VIEW}
+    )
+    budget = config.part_timeout or rubric.part_timeout
+    hang_env: dict[str, str] | None = None
+    if config.part_timeout is not None:
+        hang_env = _quick_rubric_env(rubric.root, scratch, config)
+    hang_times = []
+    for run in range(config.hanging_runs):
+        log(f"hanging part {run + 1}/{config.hanging_runs} (budget {budget:g} s)")
+        started = time.perf_counter()
+        run_grade(hang, scratch, config.scope, hang_env)
+        hang_times.append(time.perf_counter() - started)
+    figures["hanging"] = {
+        "seconds": hang_times,
+        "median_s": statistics.median(hang_times),
+        "part_timeout_s": budget,
+    }
+    return {
+        "label": f"submission with a hanging part (budget {budget:g} s)",
+        "seconds": figures["hanging"]["median_s"],
+        "runs": config.hanging_runs,
+    }
 
 
 def _quick_rubric_env(root: Path, scratch: Path, config: GradingConfig) -> dict[str, str]:
@@ -479,43 +558,47 @@ def _quick_rubric_env(root: Path, scratch: Path, config: GradingConfig) -> dict[
     return {**os.environ, "GRADER_ROOT": str(copy)}
 
 
+def sandbox_targets(grading: dict[str, Any], *, judged: bool) -> list[Target]:
+    """What the OS sandbox costs, judged only when every grade really ran in it."""
+    sandbox = grading.get("unsandboxed", {})
+    if sandbox.get("sandboxed_grades") != [True]:
+        return []
+    return [
+        Target(
+            "grading.sandbox",
+            "full grade in the OS sandbox ÷ without it",
+            grading["grade"]["median_s"] / sandbox["median_s"],
+            "<=",
+            1.3,
+            "×",
+            judged,
+        ),
+    ]
+
+
+def baseline_targets(grading: dict[str, Any], *, judged: bool) -> list[Target]:
+    """What this change costs against ``--baseline REV``, when one was timed."""
+    baseline = grading.get("baseline")
+    if not baseline:
+        return []
+    return [
+        Target(
+            "grading.vs_baseline",
+            f"full grade ÷ the same at {baseline['revision']}",
+            grading["grade"]["median_s"] / baseline["median_s"],
+            "<=",
+            1.3,
+            "×",
+            judged,
+        ),
+    ]
+
+
 def grading_targets(grading: dict[str, Any], *, judged: bool) -> list[Target]:
     grade_s = grading["grade"]["median_s"]
-    sandbox = grading.get("unsandboxed", {})
-    sandbox_targets = (
-        [
-            Target(
-                "grading.sandbox",
-                "full grade in the OS sandbox ÷ without it",
-                grade_s / sandbox["median_s"],
-                "<=",
-                1.3,
-                "×",
-                judged,
-            ),
-        ]
-        if sandbox.get("sandboxed_grades") == [True]
-        else []
-    )
-    baseline = grading.get("baseline")
-    baseline_targets = (
-        [
-            Target(
-                "grading.vs_baseline",
-                f"full grade ÷ the same at {baseline['revision']}",
-                grade_s / baseline["median_s"],
-                "<=",
-                1.3,
-                "×",
-                judged,
-            ),
-        ]
-        if baseline
-        else []
-    )
     return [
-        *sandbox_targets,
-        *baseline_targets,
+        *sandbox_targets(grading, judged=judged),
+        *baseline_targets(grading, judged=judged),
         Target(
             "grading.vs_plain",
             "full grade ÷ one plain pytest session",

@@ -285,6 +285,9 @@ def probe(server: Server, path: str) -> tuple[int, str]:
     return response.status_code, response.text[:300]
 
 
+Answers = tuple[dict[str, Path], dict[str, str]]  # answer files, then text overrides
+
+
 def run_lesson(
     config: LessonConfig,
     submission: Path | None = None,
@@ -292,105 +295,24 @@ def run_lesson(
 ) -> dict[str, Any]:
     """Build the projects, start the servers, drive every scenario; the JSON-ready figures."""
     ideal = {"dashboard": config.upstream_latency, "async": project.async_demo_delay()}
-    reference_files = project.submission_files(project.REFERENCE)
-    sequential_text, sequential_source = project.sequential_aggregator()
-    codes: dict[str, tuple[dict[str, Path], dict[str, str]]] = {
-        "reference": (reference_files, {}),
-        "sequential": (reference_files, {project.AGGREGATOR: sequential_text}),
-    }
-    sources = {
-        "reference": str(project.REFERENCE.relative_to(project.REPO_ROOT)),
-        "sequential": sequential_source.origin,
-    }
-    if submission is not None:
-        codes["submission"] = (project.submission_files(submission), {})
-        sources["submission"] = str(submission)
-
+    codes, sources = lesson_codes(submission)
     with (
         tempfile.TemporaryDirectory(prefix="bench-lesson-") as tmp,
         contextlib.ExitStack() as stack,
     ):
         work = Path(tmp)
-        projects: dict[str, Path] = {}
-        for code, (files, overrides) in codes.items():
-            projects[code] = project.assemble(work / code, files, overrides)
-        log("migrating the SQLite database")
-        project.migrate(projects["reference"])
-        for code, path in projects.items():
-            if code != "reference":
-                project.copy_database(projects["reference"], path)
-
+        projects = build_projects(codes, work, log)
         fake = stack.enter_context(upstream(config.upstream_latency, work))
-        servers: dict[tuple[str, str], Restartable] = {}
-        probes: dict[str, dict[str, Any]] = {}
-        plan: list[Scenario] = []
-        for code, path in projects.items():
-            env = project.django_env(path, UPSTREAM_API_URL=fake.base_url)
-            kinds = (
-                ["uvicorn", "gunicorn"]
-                if code == "reference" and config.with_gunicorn
-                else ["uvicorn"]
-            )
-            endpoints = ["dashboard"] if code == "sequential" else list(ENDPOINTS)
-            for kind in kinds:
-                servers[code, kind] = stack.enter_context(
-                    Restartable(
-                        f"{kind} ({code})",
-                        kind,
-                        path,
-                        env,
-                        work / f"{code}-{kind}.log",
-                        [ENDPOINTS[e] for e in endpoints],
-                    )
-                )
+        servers = launch_servers(projects, config, fake, work, stack)
         log(f"starting {len(servers)} servers: " + ", ".join(s.name for s in servers.values()))
-        for (code, kind), slot in list(servers.items()):
-            endpoints = ["dashboard"] if code == "sequential" else list(ENDPOINTS)
-            try:
-                slot.wait()
-            except ServerError as exc:
-                if code != "submission":
-                    raise
-                # A student's project that cannot start (a broken middleware, say)
-                # is a result to show, not a crash of the benchmark.
-                for endpoint in endpoints:
-                    probes[f"{code}/{kind}/{endpoint}"] = {"status": 0, "body": str(exc)}
-                continue
-            for endpoint, (status, body) in zip(endpoints, slot.warm().values(), strict=True):
-                probes[f"{code}/{kind}/{endpoint}"] = {"status": status, "body": body}
-                if status == 200:  # a view that fails its first request is not timed
-                    plan += [Scenario(code, kind, endpoint, n) for n in config.clients]
-
+        probes, plan = ready_and_probe(servers, config)
         measured = {s.id: Measured(s, ideal[s.endpoint]) for s in plan}
         for run in range(config.runs):
             for scenario in plan:
                 log(f"run {run + 1}/{config.runs}: {scenario.id}")
-                slot = servers[scenario.code, scenario.server]
-                server = slot.server
-                before, up_before = server.cpu_seconds(), fake.cpu_seconds()
-                driver_before = time.process_time()
-                load = asyncio.run(
-                    drive(
-                        server.base_url + ENDPOINTS[scenario.endpoint],
-                        clients=scenario.clients,
-                        requests_per_client=config.requests_per_client(
-                            scenario.endpoint, scenario.clients
-                        ),
-                        spread=config.spread,
-                        deadline=config.deadline,
-                    )
+                measure_once(
+                    measured[scenario.id], servers[scenario.code, scenario.server], fake, config
                 )
-                measured[scenario.id].add(
-                    load,
-                    server.cpu_seconds() - before,
-                    fake.cpu_seconds() - up_before,
-                    time.process_time() - driver_before,
-                )
-                if load.unfinished:
-                    # Requests cut at the deadline are still queued in the server (a sync
-                    # worker finishes a request whose client left): the next scenario
-                    # would wait behind them. A fresh server starts clean.
-                    slot.restart()
 
     return {
         "config": {
@@ -403,6 +325,145 @@ def run_lesson(
         "probes": probes,
         "scenarios": compare_to_reference([m.to_dict() for m in measured.values()]),
     }
+
+
+def lesson_codes(submission: Path | None) -> tuple[dict[str, Answers], dict[str, str]]:
+    """The projects compared (code -> its answers) and where each one's answers came from.
+
+    The sequential project is the reference with only its aggregator replaced,
+    so the difference measured against the reference is the awaits alone.
+    """
+    reference_files = project.submission_files(project.REFERENCE)
+    sequential_text, sequential_source = project.sequential_aggregator()
+    codes: dict[str, Answers] = {
+        "reference": (reference_files, {}),
+        "sequential": (reference_files, {project.AGGREGATOR: sequential_text}),
+    }
+    sources = {
+        "reference": str(project.REFERENCE.relative_to(project.REPO_ROOT)),
+        "sequential": sequential_source.origin,
+    }
+    if submission is not None:
+        codes["submission"] = (project.submission_files(submission), {})
+        sources["submission"] = str(submission)
+    return codes, sources
+
+
+def build_projects(
+    codes: dict[str, Answers], work: Path, log: Callable[[str], None]
+) -> dict[str, Path]:
+    """One runnable project per code under ``work``, sharing one migration.
+
+    Migrating takes seconds and the schema is the same for every code, so the
+    reference's migrated database file is copied to the others.
+    """
+    projects: dict[str, Path] = {}
+    for code, (files, overrides) in codes.items():
+        projects[code] = project.assemble(work / code, files, overrides)
+    log("migrating the SQLite database")
+    project.migrate(projects["reference"])
+    for code, path in projects.items():
+        if code != "reference":
+            project.copy_database(projects["reference"], path)
+    return projects
+
+
+def endpoints_of(code: str) -> list[str]:
+    """The endpoints driven for a code: the sequential variant changes only the dashboard."""
+    return ["dashboard"] if code == "sequential" else list(ENDPOINTS)
+
+
+def launch_servers(
+    projects: dict[str, Path],
+    config: LessonConfig,
+    fake: Server,
+    work: Path,
+    stack: contextlib.ExitStack,
+) -> dict[tuple[str, str], Restartable]:
+    """Launch every server at once (without waiting), each stopped when ``stack`` closes.
+
+    Starting them together overlaps their start-up times; only the reference
+    also runs on gunicorn, the sync comparison.
+    """
+    servers: dict[tuple[str, str], Restartable] = {}
+    for code, path in projects.items():
+        env = project.django_env(path, UPSTREAM_API_URL=fake.base_url)
+        kinds = (
+            ["uvicorn", "gunicorn"] if code == "reference" and config.with_gunicorn else ["uvicorn"]
+        )
+        for kind in kinds:
+            servers[code, kind] = stack.enter_context(
+                Restartable(
+                    f"{kind} ({code})",
+                    kind,
+                    path,
+                    env,
+                    work / f"{code}-{kind}.log",
+                    [ENDPOINTS[e] for e in endpoints_of(code)],
+                )
+            )
+    return servers
+
+
+def ready_and_probe(
+    servers: dict[tuple[str, str], Restartable], config: LessonConfig
+) -> tuple[dict[str, dict[str, Any]], list[Scenario]]:
+    """Wait for each server and warm it up: what each endpoint first answered, and the plan.
+
+    Only an endpoint whose first answer is a 200 is planned for timing: timing a
+    failing view would measure its error page, not the lesson.
+    """
+    probes: dict[str, dict[str, Any]] = {}
+    plan: list[Scenario] = []
+    for (code, kind), slot in list(servers.items()):
+        endpoints = endpoints_of(code)
+        try:
+            slot.wait()
+        except ServerError as exc:
+            if code != "submission":
+                raise
+            # A student's project that cannot start (a broken middleware, say)
+            # is a result to show, not a crash of the benchmark.
+            for endpoint in endpoints:
+                probes[f"{code}/{kind}/{endpoint}"] = {"status": 0, "body": str(exc)}
+            continue
+        for endpoint, (status, body) in zip(endpoints, slot.warm().values(), strict=True):
+            probes[f"{code}/{kind}/{endpoint}"] = {"status": status, "body": body}
+            if status == 200:  # a view that fails its first request is not timed
+                plan += [Scenario(code, kind, endpoint, n) for n in config.clients]
+    return probes, plan
+
+
+def measure_once(measured: Measured, slot: Restartable, fake: Server, config: LessonConfig) -> None:
+    """Drive one run of a scenario and record its latencies and everyone's CPU time.
+
+    The CPU of the server, the fake upstream and the load driver are each
+    counted, so a slow figure can be traced to the side that spent it.
+    """
+    scenario = measured.scenario
+    server = slot.server
+    before, up_before = server.cpu_seconds(), fake.cpu_seconds()
+    driver_before = time.process_time()
+    load = asyncio.run(
+        drive(
+            server.base_url + ENDPOINTS[scenario.endpoint],
+            clients=scenario.clients,
+            requests_per_client=config.requests_per_client(scenario.endpoint, scenario.clients),
+            spread=config.spread,
+            deadline=config.deadline,
+        )
+    )
+    measured.add(
+        load,
+        server.cpu_seconds() - before,
+        fake.cpu_seconds() - up_before,
+        time.process_time() - driver_before,
+    )
+    if load.unfinished:
+        # Requests cut at the deadline are still queued in the server (a sync
+        # worker finishes a request whose client left): the next scenario
+        # would wait behind them. A fresh server starts clean.
+        slot.restart()
 
 
 def compare_to_reference(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:

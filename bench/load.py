@@ -2,10 +2,10 @@
 
 Each client is a closed loop (send, wait for the answer, send the next) with
 its own ``httpx.AsyncClient``: one client shared by hundreds of connections
-costs the driver itself ~13 ms of CPU per request (TESTING-NOTES), and the
-driver shares the machine's cores with the server it measures. The clients are
-built before the clock starts, all from one SSL context (``httpx`` would
-otherwise load the CA bundle for each one, ~25 ms of CPU, even for http://).
+costs the driver itself far more CPU per request, and the driver shares the
+machine's cores with the server it measures. The clients are built before the
+clock starts, all from one SSL context (``httpx`` would otherwise load the CA
+bundle for each one, even for http://). The figures: ``bench/BENCHMARKS.md``.
 
 Client starts are spread evenly over ``spread`` seconds: real users do not
 arrive in the same microsecond, and 100 simultaneous arrivals measure the

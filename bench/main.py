@@ -1,13 +1,25 @@
-"""The whole benchmark: run the parts asked for, judge the targets, show and save the figures."""
+"""``python -m bench [SUBMISSION]``: the lesson under load, and how fast the grader grades.
+
+Without SUBMISSION the reference solution is benchmarked; with one, the
+submission's views are driven beside the reference's so a student sees their
+figures next to what the lesson expects. Run it from the repository's root (the
+``bench`` package is not installed; it uses the installed ``grader`` as a client).
+
+Exit status: 0 ran and every judged target met; 1 ran, some target missed;
+2 could not run (bad arguments, no answer file, a server that never started).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 from rich.console import Console
 
@@ -92,3 +104,115 @@ def run_bench(args: argparse.Namespace, console: Console) -> int:
     report.write_json(results, args.json)
     console.print(f"wrote {args.json}")
     return 1 if any(t.met is False for t in targets) else 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m bench`` command line."""
+    parser = _Parser(
+        prog="python -m bench",
+        description=(
+            "Serve the submission with uvicorn (one worker) against a local fake upstream, "
+            "drive concurrent clients at /api/users/1/dashboard/ and /async/, compare with "
+            "sequential awaits and a sync gunicorn server, and time the grader. Prints tables "
+            "and writes JSON. Results are medians of several runs: the machine is noisy. "
+            "What each figure means, and the recorded ones: bench/BENCHMARKS.md."
+        ),
+    )
+    parser.add_argument(
+        "submission",
+        nargs="?",
+        type=Path,
+        help="a directory holding the answer files (default: the reference)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("bench-results.json"),
+        metavar="FILE",
+        help="where to write the results (default: bench-results.json)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a tiny load, one run: checks the bench works; judges no target",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("lesson", "grading"),
+        help="run only the load benchmark or only the grading-speed one",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="repetitions per measurement (default 3 under load, 5 for grading)",
+    )
+    add_lesson_options(parser)
+    add_grading_options(parser)
+    return parser
+
+
+def add_lesson_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the load benchmark alone (bench/lesson.py)."""
+    parser.add_argument(
+        "--upstream-latency",
+        type=float,
+        default=0.2,
+        metavar="SECONDS",
+        help="how long the fake upstream takes to answer (default 0.2)",
+    )
+    parser.add_argument(
+        "--no-gunicorn",
+        action="store_true",
+        help="skip the sync-server comparison (the slowest part)",
+    )
+
+
+def add_grading_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the grading-speed benchmark alone (bench/grading.py)."""
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also time a full grade with this git revision's grader and reference, "
+        "interleaved in the same run (target: at most 1.3x)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=50,
+        help="submissions in the batch-throughput measurement (default 50)",
+    )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds through every ``finally`` that stops a server
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark the arguments ask for; see the module docstring for exit codes."""
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=True)
+    if args.runs is not None and args.runs < 1:
+        console.print("bench: --runs must be at least 1")
+        return 2
+    if args.submission is not None and not args.submission.is_dir():
+        console.print(f"bench: {args.submission}: no such directory")
+        return 2
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    started = time.monotonic()
+    try:
+        code = run_bench(args, console)
+    except BenchError as exc:  # no answer file, a server that never started...
+        console.print(f"bench: {exc}")
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    console.print(f"bench took {time.monotonic() - started:.0f} s")
+    return code

@@ -19,10 +19,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import project
 from bench.targets import Target
+
+if TYPE_CHECKING:
+    from grader.instructor.batch import Row
 
 ALTERNATIVES = project.REPO_ROOT / "assignment" / "alternatives"
 ORIGINAL = (
@@ -118,12 +121,37 @@ def _grades(count: int, scratch: Path) -> list[Any]:
         return list(pool.map(lambda folder: grade(folder, suite="public"), folders))
 
 
-def run_roster(config: RosterConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Time the similarity pass and the report for ``config.size`` submissions."""
+def gradebook_rows(results: list[Any], folders: list[Path], gradebook: Path) -> list[Row]:
+    """The gradebook a batch of ``folders`` would leave, from a few real ``results`` repeated.
+
+    Each result is also kept where ``grader batch`` keeps it, since the report reads
+    them back: the report is timed on the files a real batch leaves, not on a shortcut.
+    """
     from grader.instructor.batch import Row
     from grader.instructor.roster import records
-    from grader.instructor.roster.report import run_similarity, write_report
     from grader.model.results import number
+
+    keep = records.recorder(records.results_dir(gradebook), lambda _result: "")
+    rows = []
+    for i, folder in enumerate(folders):
+        result = results[i % len(results)]
+        result.submission = str(folder)
+        keep(result)
+        rows.append(
+            Row(
+                folder.name,
+                "graded",
+                {p.id: str(number(p.score)) for p in result.parts},
+                str(number(result.score)),
+                str(number(result.max_score)),
+            )
+        )
+    return rows
+
+
+def run_roster(config: RosterConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Time the similarity pass and the report for ``config.size`` submissions."""
+    from grader.instructor.roster.report import run_similarity, write_report
     from grader.model.rubric import load_rubric
 
     rubric = load_rubric(project.REPO_ROOT)
@@ -133,21 +161,7 @@ def run_roster(config: RosterConfig, log: Callable[[str], None] = print) -> dict
         results = _grades(config.graded, scratch)
         folders = make_roster(scratch / "roster", config.size)
         gradebook = scratch / "out" / "gradebook.csv"
-        keep = records.recorder(records.results_dir(gradebook), lambda _result: "")
-        rows = []
-        for i, folder in enumerate(folders):
-            result = results[i % len(results)]
-            result.submission = str(folder)
-            keep(result)
-            rows.append(
-                Row(
-                    folder.name,
-                    "graded",
-                    {p.id: str(number(p.score)) for p in result.parts},
-                    str(number(result.score)),
-                    str(number(result.max_score)),
-                )
-            )
+        rows = gradebook_rows(results, folders, gradebook)
         log(f"roster: similarity and report.html for {config.size} submissions")
         started = time.perf_counter()
         similarity = run_similarity(folders, rubric)
@@ -162,7 +176,7 @@ def run_roster(config: RosterConfig, log: Callable[[str], None] = print) -> dict
         )
         report_s = time.perf_counter() - started
         size_kb = files.html.stat().st_size / 1024
-    figures = {
+    figures: dict[str, Any] = {
         "submissions": config.size,
         "similarity_s": similarity_s,
         "report_s": report_s,

@@ -1,4 +1,4 @@
-"""``grader bench --quick`` runs end to end and writes every figure.
+"""``python -m bench --quick`` runs end to end and writes every figure.
 
 A smoke test only: a tiny load on real servers (uvicorn, gunicorn, the fake
 upstream) and a tiny grading run. It checks that each figure is present and a
@@ -69,7 +69,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp / "results.json"
     env = {**os.environ, "TMPDIR": str(tmp)}  # every temp dir of the run under tmp
     result = subprocess.run(
-        [sys.executable, "-m", "grader", "bench", "--quick", "--json", str(out)],
+        [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -77,7 +77,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         timeout=240,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert not processes_inside(tmp), "a process outlived grader bench"
+    assert not processes_inside(tmp), "a process outlived python -m bench"
     data: dict[str, Any] = json.loads(out.read_text())
     return data
 

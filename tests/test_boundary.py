@@ -3,7 +3,8 @@
 
 * the trust boundary: ``grader.appside`` (what runs in the sandbox, beside the student's
   code) imports nothing from the rest of ``grader``;
-* the layers: each of ``grader``'s subpackages imports only from the layers below it.
+* the layers: each of ``grader``'s subpackages imports only from the layers below it;
+* the benchmarks (``bench``) are a client of the grader: ``grader`` never imports them.
 
 A copy of the package with one forbidden import added shows each contract can fail.
 """
@@ -36,17 +37,24 @@ def _lint(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _copy(tmp_path: Path) -> None:
+    """The packages and the contracts, in a folder where one import can be added."""
+    for package in ("grader", "bench"):
+        shutil.copytree(ROOT / package, tmp_path / package)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+
+
 def test_every_contract_is_kept() -> None:
     result = _lint(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "imports nothing from the trusted side KEPT" in result.stdout
     assert "The grader's layers KEPT" in result.stdout
-    assert "2 kept, 0 broken" in result.stdout
+    assert "The grader does not import the benchmarks KEPT" in result.stdout
+    assert "3 kept, 0 broken" in result.stdout
 
 
 def test_the_contract_catches_a_forbidden_import(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "grader", tmp_path / "grader")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    _copy(tmp_path)
     facts = tmp_path / "grader" / "appside" / "facts.py"
     facts.write_text(facts.read_text() + "\nimport grader.model.rubric  # noqa: E402,F401\n")
     result = _lint(tmp_path)
@@ -55,8 +63,7 @@ def test_the_contract_catches_a_forbidden_import(tmp_path: Path) -> None:
 
 
 def test_the_layers_catch_an_import_upwards(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "grader", tmp_path / "grader")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    _copy(tmp_path)
     results = tmp_path / "grader" / "model" / "results.py"
     results.write_text(
         results.read_text() + "\nimport grader.reports.terminal  # noqa: E402,F401\n"
@@ -64,3 +71,12 @@ def test_the_layers_catch_an_import_upwards(tmp_path: Path) -> None:
     result = _lint(tmp_path)
     assert result.returncode != 0
     assert "grader.model.results -> grader.reports.terminal" in result.stdout
+
+
+def test_the_grader_may_not_import_the_benchmarks(tmp_path: Path) -> None:
+    _copy(tmp_path)
+    batch = tmp_path / "grader" / "instructor" / "batch.py"
+    batch.write_text(batch.read_text() + "\nimport bench.targets  # noqa: E402,F401\n")
+    result = _lint(tmp_path)
+    assert result.returncode != 0
+    assert "grader.instructor.batch -> bench.targets" in result.stdout

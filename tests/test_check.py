@@ -84,7 +84,7 @@ def test_the_students_grader_offers_only_their_commands(template: tuple[Path, Pa
         student,
     )
     assert shown.returncode == 0, shown.stderr
-    for command in ("verify", "batch", "release", "bench"):
+    for command in ("verify", "batch", "release"):
         assert command not in shown.stdout, shown.stdout
     assert "check" in shown.stdout and "grade" in shown.stdout
     graded = run([str(env_dir / "bin" / "grader"), "grade", "."], student)

@@ -127,6 +127,8 @@ def test_subcommand_modules_plug_in() -> None:
     for name in SUBCOMMAND_MODULES:
         if find_spec(name) is not None:
             assert name.rsplit(".", 1)[1] in choices
+    # The benchmarks are ``python -m bench``, a client of the grader, not one of its commands.
+    assert "bench" not in choices
 
 
 def test_a_grader_bug_is_exit_2_not_a_lost_point(

@@ -41,7 +41,7 @@ KEY_TERMS = (
     '{"error": "user not found"}',
     "homework/middleware.py",
     "tests/public/",
-    "grader bench SUBMISSION",
+    "python -m bench SUBMISSION",
     "--reset",
     "--days N",
 )

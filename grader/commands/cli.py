@@ -32,7 +32,6 @@ SUBCOMMAND_MODULES = (
     "grader.commands.check",
     "grader.instructor.batch",
     "grader.instructor.release",
-    "grader.instructor.bench",
 )
 
 

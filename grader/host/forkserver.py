@@ -12,14 +12,7 @@ use by whichever thread needs it first, and stopped at exit. It is ``None``
 when ``$GRADER_FORKSERVER`` is ``0`` (or ``off``/``no``/``false``), when the
 platform has no ``fork``/``pidfd_open``/``send_fds``, or once the server failed
 to start or broke: the runner then spawns ``python -m grader.host.launch`` as before,
-so grading never depends on it.
-
-Measured on the 2-core development machine (shared, noisy; same gradebook
-either way): ``grader grade assignment/solution``, median of 3 alternating
-runs, 9.0 s spawning, 4.8 s forked; ``grader batch`` of 50 submissions (half
-reference, half mutants) ``--jobs 2``: 7.1 s per submission spawning, 3.3 s
-forked, CPU 6.2 s per submission down to 2.3 s; with the CPU freed, ``--jobs 8``
-grades the same 50 in 1.7 s per submission.
+so grading never depends on it. What it saves, measured: ``bench/BENCHMARKS.md``.
 """
 
 from __future__ import annotations

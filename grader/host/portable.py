@@ -108,8 +108,8 @@ def skipped() -> list[str]:
 
 # How many things at once, per core: one place for every default job count. The grading
 # tests mostly wait (sleeps, mocked timeouts), so more than one per core pays.
-PROCESSES_PER_CORE = 2  # a grade's parts, verify's gradings (measured: grader.engine.grading)
-SUBMISSIONS_PER_CORE = 4  # grader batch's submissions (measured: grader.instructor.batch)
+PROCESSES_PER_CORE = 2  # a grade's parts, verify's gradings (measured: bench/BENCHMARKS.md)
+SUBMISSIONS_PER_CORE = 4  # grader batch's submissions (measured: bench/BENCHMARKS.md)
 
 
 def per_core(count: int) -> int:

@@ -274,11 +274,9 @@ def _sandbox_cell(unsandboxed: str) -> str:
 def default_batch_jobs() -> int:
     """Submissions graded at once by default: four per core.
 
-    With the fork server a submission costs about 2.3 s of CPU but takes longer
-    than that in wall time, because its tests mostly wait; more submissions side
-    by side fill those waits. Measured on 2 cores, 50 submissions (half the
-    reference, half mutants), ``grader batch --force``: ``--jobs 2`` 3.2 s per
-    submission, ``--jobs 8`` 1.9 s, with byte-identical gradebooks.
+    A submission takes longer in wall time than in CPU, because its tests mostly
+    wait; more submissions side by side fill those waits (the measurements:
+    ``bench/BENCHMARKS.md``).
     """
     return portable.per_core(portable.SUBMISSIONS_PER_CORE)
 

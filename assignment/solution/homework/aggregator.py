@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 # httpx builds a new one for every AsyncClient, loading the CA bundle (20-25 ms of
 # CPU, even for http:// URLs): with a client per request, at 100 concurrent
 # clients that CPU, not the upstream, decides the latency (measured by
-# ``grader bench``). An SSLContext is safe to share between clients and threads.
+# ``python -m bench``). An SSLContext is safe to share between clients and threads.
 SSL_CONTEXT = httpx.create_ssl_context()
 
 
