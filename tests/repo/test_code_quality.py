@@ -1,0 +1,28 @@
+"""Lint and type checks, run as tests so that the README's one test command covers them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def run_tool(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_ruff_finds_nothing() -> None:
+    result = run_tool(str(BIN / "ruff"), "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_mypy_strict_on_the_grader_package() -> None:
+    result = run_tool(sys.executable, "-m", "mypy")
+    assert result.returncode == 0, result.stdout + result.stderr

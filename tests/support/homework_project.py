@@ -1,0 +1,145 @@
+"""Throw-away copies of the student project, and the processes that run them.
+
+Django settings are process-global, so every test that runs the homework does
+it in a copy of ``starter/`` (never in ``starter/`` itself: a ``db.sqlite3``
+or ``.celery/`` left there would be copied into every grading workspace) and
+in processes of its own, started in their own session so that a test can stop
+them, and everything they started, even when it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from grader.model.rubric import load_rubric
+from tests.support import SOLUTION, STARTER
+
+# Every answer file, from the one source of them (the rubric).
+ANSWER_FILES = tuple(file for part in load_rubric().parts for file in part.files)
+# Environment variables that would change what the project does.
+PROJECT_VARIABLES = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "UPSTREAM_API_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_DEBUG",
+    "PYTHONPATH",
+)
+
+T = TypeVar("T")
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in {"db.sqlite3", ".celery", "__pycache__"}}
+
+
+def make_project(dest: Path, answers: Iterable[str] = ANSWER_FILES) -> Path:
+    """Copy the starter to ``dest`` with the reference version of ``answers``."""
+    shutil.copytree(STARTER, dest, ignore=_ignore)
+    for file in answers:
+        shutil.copyfile(SOLUTION / file, dest / file)
+    return dest
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    """This process's environment without the project's variables, plus ``extra``.
+
+    Loopback calls never go through a proxy that the machine may configure.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in PROJECT_VARIABLES}
+    env.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    env.update(extra)
+    return env
+
+
+def manage(
+    project: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python manage.py ARGS`` in ``project``; the caller checks the result."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=project,
+        env=dict(env) if env is not None else project_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Callable[[], T | None], *, timeout: float, what: str) -> T:
+    """Poll ``check`` until it returns something other than None (or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def background(
+    command: list[str], *, cwd: Path, env: Mapping[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` in its own session, output to ``log``; stop it and its children after.
+
+    Stopping sends SIGTERM to the process group (a Celery worker then shuts
+    down warmly), then SIGKILL to whatever is left after a few seconds.
+    """
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the process group that ``process`` leads, by its id; never leave it running."""
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; children of a prefork pool may linger a moment.
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+
+
+def tail(path: Path, limit: int = 4000) -> str:
+    """The end of a log file, for an assertion message."""
+    text = path.read_text(errors="replace") if path.exists() else "(no log)"
+    return text[-limit:]
