@@ -13,12 +13,12 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support import ROOT
+from tests.support.processes import processes_under
 
 SCENARIO_FIGURES = (
     "p50_s",
@@ -47,22 +47,6 @@ def finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def processes_inside(directory: Path) -> list[str]:
-    """Processes whose working directory is under ``directory`` (servers, pytest runs)."""
-    left = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cwd = os.readlink(entry / "cwd")
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:  # gone, or not ours
-            continue
-        if cwd.startswith(str(directory)):
-            left.append(f"{entry.name}: {command}")
-    return left
-
-
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("bench")
@@ -77,7 +61,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         timeout=240,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert not processes_inside(tmp), "a process outlived grader bench"
+    assert not processes_under(tmp), "a process outlived grader bench"
     data: dict[str, Any] = json.loads(out.read_text())
     return data
 

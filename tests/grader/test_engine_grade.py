@@ -13,11 +13,6 @@ from grader.model.rubric import Rubric, load_rubric
 from tests.support.fake_assignment import REFERENCE, make_assignment, submission
 
 
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Rubric:
-    return load_rubric(make_assignment(tmp_path_factory.mktemp("fake")))
-
-
 def part(result: GradeResult, part_id: str) -> PartResult:
     return next(p for p in result.parts if p.id == part_id)
 

@@ -12,11 +12,6 @@ from grader.model.rubric import Rubric, load_rubric
 from tests.support.fake_assignment import REFERENCE, make_assignment, rubric_toml, submission, write
 
 
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Rubric:
-    return load_rubric(make_assignment(tmp_path_factory.mktemp("fake")))
-
-
 def hostile_repo(root: Path) -> Path:
     """A whole student repository that also tries to change the grading set-up."""
     return submission(

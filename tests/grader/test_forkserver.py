@@ -17,8 +17,8 @@ import pytest
 from grader.engine.grading import grade
 from grader.engine.workspace import build_workspace, load_sources
 from grader.host import forkserver, runner, sandbox
-from grader.model.rubric import Rubric, load_rubric
-from tests.support.fake_assignment import REFERENCE, make_assignment, submission
+from grader.model.rubric import Rubric
+from tests.support.fake_assignment import REFERENCE, submission
 
 
 @pytest.fixture(autouse=True)
@@ -27,11 +27,6 @@ def fork_server_on(monkeypatch: pytest.MonkeyPatch) -> None:
     unsandboxed launchers (a student's laptop): the sandbox is off here."""
     monkeypatch.delenv(forkserver.ENV_SWITCH, raising=False)
     monkeypatch.setenv(sandbox.ENV_SWITCH, "0")
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Rubric:
-    return load_rubric(make_assignment(tmp_path_factory.mktemp("fake")))
 
 
 def reporting_answer(evidence: Path) -> str:

@@ -8,7 +8,8 @@ the task on the broker, the worker runs it, the row lands in the database.
 Twice: on the embedded filesystem broker (the default, no server) and on Redis
 (a database number of its own, emptied before and after).
 
-The aggregator's upstream is a tiny JSONPlaceholder stand-in on loopback.
+The aggregator's upstream is the benchmark's JSONPlaceholder stand-in on loopback
+(``bench.fake_upstream``, without its latency).
 """
 
 from __future__ import annotations
@@ -19,68 +20,44 @@ import json
 import shelve
 import sqlite3
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from tests.support.homework_project import (
-    background,
-    free_port,
-    make_project,
-    manage,
-    project_env,
-    tail,
-    wait_for,
-)
+from bench import fake_upstream, procs
+from tests.support import ROOT
+from tests.support.homework_project import make_project, manage, project_env, tail, wait_for
 from tests.support.services import redis_database
 
 pytestmark = pytest.mark.slow
 TAIPEI = ZoneInfo("Asia/Taipei")
+STOP_GRACE = 10.0  # seconds a Celery worker gets to shut down warmly
 SERVER_TIMING = r"app;dur=\d+(\.\d+)?"
 
 
-class FakeJSONPlaceholder(BaseHTTPRequestHandler):
-    """``/users/1``, ``/posts?userId=1``, ``/todos?userId=1``; anything else 404."""
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        user_id = parse_qs(url.query).get("userId", [""])[0]
-        body: Any = None
-        if url.path == "/users/1":
-            body = {"id": 1, "name": "Leanne Graham", "email": "Sincere@april.biz", "phone": "1"}
-        elif url.path == "/posts" and user_id == "1":
-            body = [{"userId": 1, "id": i, "title": f"post {i}"} for i in (2, 5, 1, 4, 3)]
-        elif url.path == "/todos" and user_id == "1":
-            body = [{"userId": 1, "id": i, "completed": i % 3 == 0} for i in range(1, 10)]
-        data = json.dumps(body if body is not None else {}).encode()
-        self.send_response(200 if body is not None else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeJSONPlaceholder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The benchmark's JSONPlaceholder stand-in (``bench.fake_upstream``), answering at once."""
+    port = procs.free_port()
+    argv = [sys.executable, "-m", "uvicorn", "bench.fake_upstream:app", "--port", str(port)]
+    argv += ["--host", "127.0.0.1", "--no-access-log", "--lifespan", "on"]
+    with procs.serve(
+        "fake upstream",
+        argv,
+        cwd=ROOT,
+        env={**project_env(), fake_upstream.LATENCY_ENV: "0"},
+        port=port,
+        log_path=tmp_path_factory.mktemp("upstream") / "upstream.log",
+        ready_path=fake_upstream.READY_PATH,
+    ) as server:
+        yield server.base_url
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +86,7 @@ def running(project: Path, upstream: str, broker_url: str | None) -> Iterator[St
     if broker_url:
         extra["CELERY_BROKER_URL"] = broker_url
     env = project_env(**extra)
-    port = free_port()
+    port = procs.free_port()
     base_url = f"http://127.0.0.1:{port}"
     logs = project / "logs"
     logs.mkdir(exist_ok=True)
@@ -119,14 +96,22 @@ def running(project: Path, upstream: str, broker_url: str | None) -> Iterator[St
     web_command = [sys.executable, "-m", "uvicorn", "config.asgi:application"]
     web_command += ["--host", "127.0.0.1", "--port", str(port)]
     with ExitStack() as stack:
-        worker = stack.enter_context(
-            background(worker_command, cwd=project, env=env, log=worker_log)
+        # Each in its own process group, stopped (the worker warmly: SIGTERM, then up to
+        # STOP_GRACE s before SIGKILL) when the block ends, whatever happened.
+        worker = procs.launch(
+            "celery worker", worker_command, cwd=project, env=env, port=0, log_path=worker_log
         )
-        web = stack.enter_context(background(web_command, cwd=project, env=env, log=web_log))
+        stack.callback(procs.stop_group, worker.process, STOP_GRACE)
+        web = procs.launch(
+            "uvicorn", web_command, cwd=project, env=env, port=port, log_path=web_log
+        )
+        stack.callback(procs.stop_group, web.process, STOP_GRACE)
 
         def up() -> bool | None:
-            for process, log in ((worker, worker_log), (web, web_log)):
-                assert process.poll() is None, f"{process.args} exited:\n{tail(log)}"
+            for server in (worker, web):
+                assert server.process.poll() is None, (
+                    f"{server.name} exited:\n{tail(server.log_path)}"
+                )
             try:
                 httpx.get(f"{base_url}/no-such-page/", timeout=1, trust_env=False)
             except httpx.TransportError:
@@ -217,12 +202,13 @@ def test_the_web_views_over_uvicorn_and_the_task_on_the_embedded_broker(
             dashboard = client.get("/api/users/1/dashboard/")
             assert dashboard.status_code == 200, dashboard.text
             assert dashboard.json() == {
-                "user": {"id": 1, "name": "Leanne Graham", "email": "Sincere@april.biz"},
-                "posts": {"count": 5, "latest": ["post 5", "post 4", "post 3"]},
-                "todos": {"total": 9, "completed": 3},
+                "user": {"id": 1, "name": "User 1", "email": "user1@example.com"},
+                "posts": {"count": 10, "latest": ["post 10", "post 9", "post 8"]},
+                "todos": {"total": 20, "completed": 11},
                 "errors": {},
             }
-            assert client.get("/api/users/2/dashboard/").status_code == 404
+            unknown = max(fake_upstream.USER_IDS) + 1
+            assert client.get(f"/api/users/{unknown}/dashboard/").status_code == 404
 
             # Part 3: the ORM view lists the demo data, newest first, and creates.
             listed = client.get("/api/tasks/")

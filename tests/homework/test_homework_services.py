@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.procs import free_port
 from tests.support import services
-from tests.support.homework_project import free_port
 
 
 @pytest.mark.parametrize("required", ["", "1"])

@@ -31,6 +31,7 @@ from grader.engine.grading import grade
 from grader.model.results import GradeResult, PartResult
 from grader.model.rubric import Rubric, load_rubric
 from grader.reports import classroom, gradescope, json_report, junit, markdown, terminal
+from tests.support.processes import processes_under
 
 HOSTILE = Path(__file__).parent / "cases"
 TWINS = Path(__file__).parent / "twins"
@@ -252,19 +253,8 @@ def test_the_warnings_reach_the_instructor_and_no_student(graded: Graded) -> Non
 
 
 def processes_in_grading_workspaces() -> list[str]:
-    """``pid cwd`` of every process whose working directory is a grading workspace."""
-    workspaces = os.path.join(tempfile.gettempdir(), "grader-")
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cwd = os.readlink(proc / "cwd")
-        except OSError:  # gone already, or not ours to read
-            continue
-        if cwd.startswith(workspaces):
-            found.append(f"{proc.name} {cwd}")
-    return found
+    """Every process whose working directory is a grading workspace."""
+    return processes_under(os.path.join(tempfile.gettempdir(), "grader-"))
 
 
 def test_the_stray_process_check_sees_a_process_left_in_a_workspace() -> None:

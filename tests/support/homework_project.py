@@ -4,20 +4,18 @@ Django settings are process-global, so every test that runs the homework does
 it in a copy of ``starter/`` (never in ``starter/`` itself: a ``db.sqlite3``
 or ``.celery/`` left there would be copied into every grading workspace) and
 in processes of its own, started in their own session so that a test can stop
-them, and everything they started, even when it fails.
+them, and everything they started, even when it fails: ``bench.procs``'
+``launch`` and ``stop_group``, the benchmark's own (``free_port`` too).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -77,13 +75,6 @@ def manage(
     )
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_for(check: Callable[[], T | None], *, timeout: float, what: str) -> T:
     """Poll ``check`` until it returns something other than None (or time runs out)."""
     deadline = time.monotonic() + timeout
@@ -94,49 +85,6 @@ def wait_for(check: Callable[[], T | None], *, timeout: float, what: str) -> T:
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
         time.sleep(0.1)
-
-
-@contextmanager
-def background(
-    command: list[str], *, cwd: Path, env: Mapping[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``command`` in its own session, output to ``log``; stop it and its children after.
-
-    Stopping sends SIGTERM to the process group (a Celery worker then shuts
-    down warmly), then SIGKILL to whatever is left after a few seconds.
-    """
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=dict(env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            yield process
-        finally:
-            stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the process group that ``process`` leads, by its id; never leave it running."""
-    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            continue
-        # The leader is gone; children of a prefork pool may linger a moment.
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
 
 
 def tail(path: Path, limit: int = 4000) -> str:
