@@ -1,6 +1,6 @@
 """Hostile and broken answer files, graded end to end: the grader holds.
 
-Each case in ``tests/hostile/cases/<case>/homework/`` is one answer file that hangs,
+Each case in ``tests/hostile/cases/<case>/`` is one answer file that hangs,
 crashes, floods, escapes or forges. To grade them in a few runs, cases for
 different parts share one submission (``RUNS``); a part without a case in a
 run gets the reference answer (a control that must keep full marks).
@@ -31,10 +31,10 @@ from grader.engine.grading import grade
 from grader.model.results import GradeResult, PartResult
 from grader.model.rubric import Rubric, load_rubric
 from grader.reports import classroom, gradescope, json_report, junit, markdown, terminal
+from tests.support.hostile import CASES as HOSTILE
+from tests.support.hostile import TWINS, lay_case
 from tests.support.processes import processes_under
 
-HOSTILE = Path(__file__).parent / "cases"
-TWINS = Path(__file__).parent / "twins"
 TEST_TIMEOUT = 10.0
 PART_TIMEOUT = 40.0
 # Grading overhead on top of a part's budget (workspace copy, process start, kill).
@@ -143,7 +143,7 @@ def _submission(rubric: Rubric, cases: tuple[str, ...], dest: Path) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(rubric.root / "assignment/solution" / file, target)
     for case in cases:
-        shutil.copytree(HOSTILE / case, dest, dirs_exist_ok=True)
+        lay_case(HOSTILE / case, dest)
     return dest
 
 

@@ -36,6 +36,8 @@ import pytest
 
 from grader.host import sandbox
 from grader.model.rubric import load_rubric
+from tests.support.hostile import CASES as HOSTILE
+from tests.support.hostile import TWINS, lay_case
 from tests.support.unprivileged import TEST_UID, as_unprivileged
 
 ATTACKS = Path(__file__).parent / "sandbox"
@@ -58,7 +60,6 @@ ATTACKED_PART = {
 INNOCENT_FULL = ("alice", "=1+2")  # the reference: 100 whatever the attackers do
 # Attacks on the split harness (tests/hostile/cases/<case>), laid over the reference together:
 # each hostile part earns what the starter earns (0), the aggregator keeps its 30.
-HOSTILE = Path(__file__).parent / "cases"
 SPLIT_CASES = {
     "mallory_split": (
         "conftest_then_crash",
@@ -69,7 +70,7 @@ SPLIT_CASES = {
     # Invented answers on the channel: no more than the honest twin's answers earn.
     "mallory_invent": ("invent_answers",),
 }
-TWIN = ("twin_invent", Path(__file__).parent / "twins" / "invent_answers")
+TWIN = ("twin_invent", TWINS / "invent_answers")
 ANSWER_FILES = [file for part in RUBRIC.parts for file in part.files]
 
 BOX = sandbox.detect()
@@ -174,7 +175,7 @@ def _fill(arena: Arena) -> None:
         for file in ANSWER_FILES:
             _copy(SOLUTION / file, arena.roster / name / file)
         for case in cases:
-            shutil.copytree(HOSTILE / case, arena.roster / name, dirs_exist_ok=True)
+            lay_case(HOSTILE / case, arena.roster / name)
     # The hunt replaces tasks.py only; with the starter's schedule the part's honest score is 0.
     _copy(
         RUBRIC.starter / "homework/schedule.py", arena.roster / "mallory_split/homework/schedule.py"

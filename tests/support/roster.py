@@ -20,11 +20,12 @@ from grader.instructor.roster.records import Submission
 from grader.instructor.roster.stats import PartInfo, RosterStats, compute
 from grader.model.rubric import load_rubric
 from tests.support import ROOT, SOLUTION
+from tests.support.hostile import CASES as HOSTILE
+from tests.support.hostile import lay_case
 
 RUBRIC = load_rubric(ROOT)
 ALTERNATIVES = ROOT / "assignment" / "alternatives"
 MUTANTS = ROOT / "assignment" / "mutants"
-HOSTILE = ROOT / "tests" / "hostile" / "cases"
 # An original solution: one alternative per answer file.
 ORIGINAL = (
     "alt_manual_405",
@@ -70,7 +71,7 @@ def mutant(target: Path, name: str) -> Path:
 def hostile(target: Path, name: str) -> Path:
     """The reference with one hostile case's answer files over it."""
     copy_answers(SOLUTION, target)
-    shutil.copytree(HOSTILE / name, target, dirs_exist_ok=True)
+    lay_case(HOSTILE / name, target)
     return target
 
 
