@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,19 +21,13 @@ from grader.instructor.batch import BatchSummary, run_batch, state_path
 from grader.instructor.mutants import materialize
 from grader.model.rubric import load_rubric
 from tests.support import ROOT, SOLUTION
+from tests.support.submissions import answers_in, lay_answers, student_repository
 
 RUBRIC = load_rubric(ROOT)
 MUTANT = ROOT / "assignment" / "mutants" / "av_time_sleep"
 SUITE = "public"  # the same engine path as "all", at a fraction of the time
 
 pytestmark = pytest.mark.slow
-
-
-def copy_homework(source: Path, target: Path) -> None:
-    for path in sorted((source / "homework").rglob("*.py")):
-        destination = target / path.relative_to(source)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
 
 
 def write(path: Path, text: str) -> None:
@@ -45,9 +38,8 @@ def write(path: Path, text: str) -> None:
 def make_roster(base: Path) -> Path:
     roster = base / "roster"
     roster.mkdir()
-    shutil.copytree(RUBRIC.starter, roster / "reference", ignore=shutil.ignore_patterns("*.pyc"))
-    copy_homework(SOLUTION, roster / "reference")  # a whole student repository
-    shutil.copytree(RUBRIC.starter, roster / "starter", ignore=shutil.ignore_patterns("*.pyc"))
+    student_repository(roster / "reference")  # a whole student repository
+    student_repository(roster / "starter", answers={})
     write(
         roster / "partial" / "homework" / "async_views.py",
         (SOLUTION / "homework" / "async_views.py").read_text(encoding="utf-8"),
@@ -57,9 +49,9 @@ def make_roster(base: Path) -> Path:
         (SOLUTION / "homework" / "async_views.py").read_text(encoding="utf-8"),
     )
     materialize(MUTANT, SOLUTION, roster / "mutant")  # just its edited file, like "partial"
-    copy_homework(SOLUTION, roster / "syntax_error")
+    lay_answers(roster / "syntax_error", answers_in(SOLUTION))
     write(roster / "syntax_error" / "homework" / "aggregator.py", "async def dashboard(:\n")
-    copy_homework(SOLUTION, roster / "hostile")
+    lay_answers(roster / "hostile", answers_in(SOLUTION))
     write(roster / "hostile" / "homework" / "middleware.py", "import os\nos._exit(0)\n")
     (roster / "empty").mkdir()
     write(roster / "missing_files" / "README.md", "I forgot to commit my work\n")
@@ -197,7 +189,7 @@ def test_second_run_resumes_and_regrades_only_what_changed(
     assert gradebook.read_bytes() == before
 
     # Fix one submission: only it is graded again.
-    copy_homework(SOLUTION, roster / "syntax_error")
+    lay_answers(roster / "syntax_error", answers_in(SOLUTION))
     summary = run_batch(
         roster, gradebook, suite=SUITE, rubric=RUBRIC, console=Console(file=io.StringIO())
     )

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.homework_project import ANSWER_FILES, STARTER, make_project, manage, project_env
+from tests.support import STARTER
+from tests.support.homework_project import ANSWER_FILES, make_project, manage, project_env
 
 CHECKER = Path(__file__).with_name("scripts") / "part_checks.py"
 

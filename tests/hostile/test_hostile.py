@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +33,7 @@ from grader.reports import classroom, gradescope, json_report, junit, markdown, 
 from tests.support.hostile import CASES as HOSTILE
 from tests.support.hostile import TWINS, lay_case
 from tests.support.processes import processes_under
+from tests.support.submissions import answers_in, lay_answers
 
 TEST_TIMEOUT = 10.0
 PART_TIMEOUT = 40.0
@@ -135,13 +135,8 @@ class Graded:
 def _submission(rubric: Rubric, cases: tuple[str, ...], dest: Path) -> Path:
     """The reference answers, with each case's hostile file(s) instead of its part's."""
     hostile_parts = {CASES[case].part for case in cases}
-    for part in rubric.parts:
-        if part.id in hostile_parts:
-            continue
-        for file in part.files:
-            target = dest / file
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(rubric.root / "assignment/solution" / file, target)
+    reference = [f for part in rubric.parts if part.id not in hostile_parts for f in part.files]
+    lay_answers(dest, answers_in(rubric.root / "assignment/solution", reference))
     for case in cases:
         lay_case(HOSTILE / case, dest)
     return dest

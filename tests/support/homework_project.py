@@ -11,7 +11,6 @@ them, and everything they started, even when it fails: ``bench.procs``'
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +19,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from grader.model.rubric import load_rubric
-from tests.support import SOLUTION, STARTER
+from tests.support import SOLUTION
+from tests.support.submissions import answers_in, student_repository
 
 # Every answer file, from the one source of them (the rubric).
 ANSWER_FILES = tuple(file for part in load_rubric().parts for file in part.files)
@@ -38,16 +38,9 @@ PROJECT_VARIABLES = (
 T = TypeVar("T")
 
 
-def _ignore(directory: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in {"db.sqlite3", ".celery", "__pycache__"}}
-
-
 def make_project(dest: Path, answers: Iterable[str] = ANSWER_FILES) -> Path:
-    """Copy the starter to ``dest`` with the reference version of ``answers``."""
-    shutil.copytree(STARTER, dest, ignore=_ignore)
-    for file in answers:
-        shutil.copyfile(SOLUTION / file, dest / file)
-    return dest
+    """The starter at ``dest`` with the reference version of ``answers``."""
+    return student_repository(dest, answers_in(SOLUTION, answers))
 
 
 def project_env(**extra: str) -> dict[str, str]:

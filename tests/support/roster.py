@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from grader.model.rubric import load_rubric
 from tests.support import ROOT, SOLUTION
 from tests.support.hostile import CASES as HOSTILE
 from tests.support.hostile import lay_case
+from tests.support.submissions import answers_in, lay_answers
 
 RUBRIC = load_rubric(ROOT)
 ALTERNATIVES = ROOT / "assignment" / "alternatives"
@@ -49,41 +49,34 @@ RENAMES = {
 }
 
 
-def copy_answers(source: Path, target: Path) -> None:
-    for path in sorted((source / "homework").glob("*.py")):
-        destination = target / "homework" / path.name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
-
-
 def reference_copy(target: Path) -> Path:
-    copy_answers(SOLUTION, target)
+    lay_answers(target, answers_in(SOLUTION))
     return target
 
 
 def mutant(target: Path, name: str) -> Path:
     """The reference with one mutant's edits: a whole submission."""
-    copy_answers(SOLUTION, target)
+    lay_answers(target, answers_in(SOLUTION))
     materialize(MUTANTS / name, SOLUTION, target)
     return target
 
 
 def hostile(target: Path, name: str) -> Path:
     """The reference with one hostile case's answer files over it."""
-    copy_answers(SOLUTION, target)
+    lay_answers(target, answers_in(SOLUTION))
     lay_case(HOSTILE / name, target)
     return target
 
 
 def starter(target: Path) -> Path:
-    copy_answers(RUBRIC.starter, target)
+    lay_answers(target, answers_in(RUBRIC.starter))
     return target
 
 
 def original(target: Path) -> Path:
     """A solution written apart from the reference: the alternatives together."""
     for name in ORIGINAL:
-        copy_answers(ALTERNATIVES / name, target)
+        lay_answers(target, answers_in(ALTERNATIVES / name))
     return target
 
 
