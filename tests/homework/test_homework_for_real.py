@@ -26,18 +26,24 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from bench import fake_upstream, procs
 from tests.support import ROOT
-from tests.support.homework_project import make_project, manage, project_env, tail, wait_for
+from tests.support.homework_project import (
+    TAIPEI,
+    local_day,
+    make_project,
+    manage,
+    project_env,
+    tail,
+    wait_for,
+)
 from tests.support.services import redis_database
 
 pytestmark = pytest.mark.slow
-TAIPEI = ZoneInfo("Asia/Taipei")
 STOP_GRACE = 10.0  # seconds a Celery worker gets to shut down warmly
 SERVER_TIMING = r"app;dur=\d+(\.\d+)?"
 
@@ -124,14 +130,6 @@ def running(project: Path, upstream: str, broker_url: str | None) -> Iterator[St
         except BaseException:
             print(f"--- worker log\n{tail(worker_log)}\n--- uvicorn log\n{tail(web_log)}")
             raise
-
-
-def local_day(stored: str | None) -> datetime.date | None:
-    """The Taipei calendar day of a datetime as Django stores it in SQLite (UTC text)."""
-    if stored is None:
-        return None
-    moment = datetime.datetime.fromisoformat(stored).replace(tzinfo=datetime.UTC)
-    return moment.astimezone(TAIPEI).date()
 
 
 def query(project: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -18,7 +18,7 @@ import pytest
 from grader.engine.workspace import build_workspace, load_sources
 from grader.host.runner import child_environment, pytest_command
 from grader.model.rubric import load_rubric
-from tests.support.homework_project import SOLUTION
+from tests.support import SOLUTION
 from tests.support.services import postgres_database
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]

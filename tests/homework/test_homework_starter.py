@@ -13,13 +13,11 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.support.homework_project import make_project, manage, project_env
+from tests.support.homework_project import local_day, make_project, manage, project_env
 
-TAIPEI = ZoneInfo("Asia/Taipei")
 TRIGGER_CASES = Path(__file__).with_name("scripts") / "trigger_view_cases.py"
 
 
@@ -42,14 +40,6 @@ def test_the_migrations_match_the_models(starter_copy: Path) -> None:
         + result.stdout
         + result.stderr
     )
-
-
-def local_day(stored: str | None) -> datetime.date | None:
-    """The Taipei calendar day of a datetime as Django stores it in SQLite (UTC text)."""
-    if stored is None:
-        return None
-    moment = datetime.datetime.fromisoformat(stored).replace(tzinfo=datetime.UTC)
-    return moment.astimezone(TAIPEI).date()
 
 
 def demo_rows(project: Path) -> list[tuple[str, bool, str, str | None]]:

@@ -10,6 +10,7 @@ them, and everything they started, even when it fails: ``bench.procs``'
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from grader.model.rubric import load_rubric
 from tests.support import SOLUTION
@@ -34,6 +36,9 @@ PROJECT_VARIABLES = (
     "DJANGO_DEBUG",
     "PYTHONPATH",
 )
+
+# The project's TIME_ZONE: the day a task was created or done is the day in Taipei.
+TAIPEI = ZoneInfo("Asia/Taipei")
 
 T = TypeVar("T")
 
@@ -84,3 +89,11 @@ def tail(path: Path, limit: int = 4000) -> str:
     """The end of a log file, for an assertion message."""
     text = path.read_text(errors="replace") if path.exists() else "(no log)"
     return text[-limit:]
+
+
+def local_day(stored: str | None) -> datetime.date | None:
+    """The Taipei calendar day of a datetime as Django stores it in SQLite (UTC text)."""
+    if stored is None:
+        return None
+    moment = datetime.datetime.fromisoformat(stored).replace(tzinfo=datetime.UTC)
+    return moment.astimezone(TAIPEI).date()
