@@ -207,7 +207,7 @@ def test_stats(submissions: Iterable[Submission]) -> list[TestStat]:
 
 
 # The engine's words for a test that never reported because a process died under it
-# (grader.host.runner; tests/test_roster_batch.py grades a crashing submission).
+# (grader.host.runner; tests/grader/test_roster_batch.py grades a crashing submission).
 CRASH_MESSAGES = (f"{APP_ENDED} ", f"{TESTS_ENDED} ")
 
 
