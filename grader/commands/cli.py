@@ -171,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # uncaught exception exits with 1). GRADER_DEBUG=1 shows the traceback.
         if os.environ.get("GRADER_DEBUG"):
             raise
-        print(f"grader: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            f"grader: internal error: {type(exc).__name__}: {error_line(str(exc))}", file=sys.stderr
+        )
         return 2
     return int(status)
 
