@@ -5,7 +5,9 @@ The subpackages are layers; each imports only from the layers below it
 
 * ``instructor`` – the instructor's commands (verify, batch, release, the roster
   report, the Gradescope entry point); ``grader release`` never ships it to students.
-* ``commands`` – the student's commands: ``grader grade`` and ``grader check``.
+  Its logic modules return typed results; ``instructor.cli`` parses and renders them.
+* ``commands`` – the student's commands, ``grader grade`` and ``grader check``, and
+  ``cli.main``: the one place a command's error is printed.
 * ``reports`` – pure renderers of one ``GradeResult`` (terminal, JSON, Markdown,
   Classroom, Gradescope, JUnit).
 * ``engine`` – one grade: the workspaces, the manifest of expected tests, scoring.

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from grader.commands.argtypes import positive_int
+from grader.commands.output import write_file
 from grader.engine.grading import grade
 from grader.host import portable
 from grader.model.results import GradeResult, number
@@ -58,7 +60,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="your project (or a folder holding just the answer files); default: .",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the JSON report")
-    parser.add_argument("--jobs", type=int, default=None, help="parts graded at the same time")
+    parser.add_argument(
+        "--jobs", type=positive_int, default=None, metavar="N", help="parts graded at once"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -77,6 +81,6 @@ def run(args: argparse.Namespace) -> int:
             markup=False,
         )
     if args.json is not None:
-        args.json.write_text(json_report.render(result), encoding="utf-8")
+        write_file(args.json, json_report.render(result))
     console.print(f"[bold]{footer(result)}[/]", soft_wrap=True)
     return 0 if result.full_marks else 1

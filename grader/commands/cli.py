@@ -2,12 +2,15 @@
 
 ``grade`` lives here. Every other subcommand lives in its own module, listed
 in ``SUBCOMMAND_MODULES``, that exposes ``add_parser(subparsers)`` (which
-calls ``parser.set_defaults(handler=run)``) and ``run(args) -> int``; a
-listed module that does not exist yet is skipped, so the owners of those
-modules never edit this file.
+calls ``parser.set_defaults(handler=run)``) and ``run(args) -> int``. A listed
+module that is not installed is skipped: the student's copy of the grader has
+no ``grader.instructor``, so its ``grader --help`` lists only what works there.
 
-Exit status of ``grade``: 0 full marks, 1 points lost, 2 could not grade
-(one line on standard error).
+Errors have one printer, ``main``: a subcommand raises ``GraderError`` (a bad
+argument too, through ``_Parser.error``) and ``main`` prints
+``grader: error: <one line>`` on standard error and exits with status 2.
+
+Exit status of ``grade``: 0 full marks, 1 points lost, 2 could not grade.
 """
 
 from __future__ import annotations
@@ -22,24 +25,27 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from grader.commands.argtypes import positive_int
+from grader.commands.output import error_line, write_file
 from grader.engine.grading import grade
+from grader.engine.workspace import HIDDEN_DIR
 from grader.model.errors import GraderError
 from grader.model.results import SUITES, GradeResult
 from grader.model.rubric import load_rubric
 
 SUBCOMMAND_MODULES = (
-    "grader.instructor.verify",
+    "grader.instructor.cli.verify",
     "grader.commands.check",
-    "grader.instructor.batch",
-    "grader.instructor.release",
+    "grader.instructor.cli.batch",
+    "grader.instructor.cli.release",
 )
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit status 2."""
+    """argparse, but a usage error is raised for ``main`` to print like any other."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        command = self.prog.removeprefix("grader").strip()  # "grade" in "grader grade"
+        raise GraderError(f"{command}: {message}" if command else message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +112,7 @@ def _add_grade(subparsers: Any) -> None:
 def run_grade(args: argparse.Namespace) -> int:
     """Grade, print the table, write every report asked for; 0 full marks, 1 not."""
     rubric = load_rubric(args.root)
-    suite = args.suite or ("all" if (rubric.tests / "hidden").is_dir() else "public")
+    suite = args.suite or ("all" if (rubric.tests / HIDDEN_DIR).is_dir() else "public")
     result = grade(
         args.submission,
         suite=suite,
@@ -137,7 +143,7 @@ def write_reports(result: GradeResult, args: argparse.Namespace) -> None:
     }
     for path, render in outputs.items():
         if path is not None:
-            _write(path, render(result))
+            write_file(path, render(result))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as stream:
@@ -148,23 +154,13 @@ def write_reports(result: GradeResult, args: argparse.Namespace) -> None:
             stream.write(classroom.output_lines(result))
 
 
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise GraderError(f"cannot write {path}: {exc.strerror}") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``grader`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point of the ``grader`` command, and the one place an error is printed."""
     try:
+        args = build_parser().parse_args(argv)
         status = args.handler(args)
     except GraderError as exc:
-        one_line = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        print(f"grader: error: {one_line}", file=sys.stderr)
+        print(f"grader: error: {error_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
@@ -174,7 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # uncaught exception exits with 1). GRADER_DEBUG=1 shows the traceback.
         if os.environ.get("GRADER_DEBUG"):
             raise
-        print(f"grader: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            f"grader: internal error: {type(exc).__name__}: {error_line(str(exc))}", file=sys.stderr
+        )
         return 2
     return int(status)
 

@@ -29,11 +29,11 @@ from grader.engine.workspace import (
     SUITE_DIRS,
     Answer,
     Sources,
-    build_app,
     build_trusted,
     build_workspace,
     find_answers,
     load_sources,
+    write_project,
 )
 from grader.host import portable
 from grader.host.runner import TESTS_ENDED, RunOutcome, describe_exit, run_pytest, run_resuming
@@ -42,7 +42,6 @@ from grader.messages.feedback import did_not_finish
 from grader.model.errors import GraderError
 from grader.model.results import (
     STATUSES,
-    SUITES,
     GradeResult,
     PartResult,
     Status,
@@ -50,6 +49,7 @@ from grader.model.results import (
     TestResult,
     number,
     score_for,
+    suite_named,
     tidy,
 )
 from grader.model.rubric import TESTS_DIR, Part, Rubric, load_rubric
@@ -128,9 +128,7 @@ def grade(
     if not submission.is_dir():
         raise GraderError(f"no such directory: {submission}")
     rubric = rubric or load_rubric()
-    if suite not in SUITES:
-        raise GraderError(f"unknown suite {suite!r}: use public, hidden or all")
-    the_suite: Suite = suite
+    the_suite = suite_named(suite)
     selected = [rubric.part(p) for p in parts] if parts else list(rubric.parts)
     if answers is None:
         answers = {part.id: find_answers(submission, part) for part in rubric.parts}
@@ -230,7 +228,7 @@ def _run_part(
     given = {a.file: a.content for a in answers if a.path is not None}
 
     def build(workspace: Path) -> None:
-        build_app(sources, workspace, answers=given)
+        write_project(sources, workspace, answers=given)
 
     trusted = scratch / "trusted"
     test_paths = build_trusted(sources, trusted, test_files=[part.test_file], suite=suite)

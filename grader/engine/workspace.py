@@ -1,6 +1,6 @@
 """Assemble the folders of one part's run: the app's workspace and the trusted folder.
 
-The app's workspace (``build_app``) = a copy of the pristine starter, then the
+The app's workspace (``write_project``) = a copy of the pristine starter, then the
 submission's answer files for ONE part (every other part keeps its stub).
 It is all the sandbox shows. The trusted folder (``build_trusted``) = the
 pristine starter again (its models and settings: the trusted side shares the
@@ -27,10 +27,13 @@ from pathlib import Path, PurePath, PurePosixPath
 from grader.host import portable
 from grader.model.rubric import TESTS_DIR, Part, Rubric
 
+# The suites' folders under the rubric's tests directory, and which of them each suite runs.
+PUBLIC_DIR = "public"
+HIDDEN_DIR = "hidden"
 SUITE_DIRS: dict[str, tuple[str, ...]] = {
-    "public": ("public",),
-    "hidden": ("hidden",),
-    "all": ("public", "hidden"),
+    "public": (PUBLIC_DIR,),
+    "hidden": (HIDDEN_DIR,),
+    "all": (PUBLIC_DIR, HIDDEN_DIR),
 }
 MAX_ANSWER_BYTES = 1024 * 1024
 # What is never read from a tree, written once for loading the sources, hashing a
@@ -175,7 +178,7 @@ def build_workspace(
     files to include. The paths returned are relative to ``dest``, in
     public-then-hidden order, and only those that exist.
     """
-    _write_tree(dest, {**sources.starter, **answers})
+    write_project(sources, dest, answers=answers)
     wanted = set(test_files)
     suites = SUITE_DIRS[suite]
     _write_tree(
@@ -191,10 +194,13 @@ def build_workspace(
     ]
 
 
-def build_app(sources: Sources, dest: Path, *, answers: Mapping[str, bytes]) -> None:
-    """Write the app's workspace: the pristine starter with ``answers`` laid over it.
+def write_project(sources: Sources, dest: Path, *, answers: Mapping[str, bytes]) -> None:
+    """Write a project: the pristine starter with ``answers`` (rubric path -> bytes) over it.
 
-    It holds no test and no grader configuration: this is all the sandbox shows.
+    The one place a starter copy and answer files are combined, so every project the
+    grader runs (the app's workspace, the manifest's, a benchmark's) holds the same
+    files. It holds no test and no grader configuration: as the app's workspace, this
+    is all the sandbox shows.
     """
     _write_tree(dest, {**sources.starter, **answers})
 

@@ -16,46 +16,45 @@ submission, so an interrupted batch picks up where it stopped.
 
 One broken or hostile submission never stops the batch: anything that goes
 wrong with it becomes its row's ``error`` status and reason.
+
+This module is the logic; the command line, the progress bar and the summary
+are ``grader.instructor.cli.batch``'s.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import io
 import json
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import grader
-from grader.commands.argtypes import positive_int
 from grader.engine.grading import default_jobs, grade
 from grader.engine.workspace import Answer, Sources, find_answers, is_junk, load_sources
 from grader.host import portable
 from grader.host.sandbox import Sandbox, detect, why_not
 from grader.model.errors import GraderError
-from grader.model.results import SUITES, GradeResult, number
+from grader.model.results import GradeResult, number, suite_named
 from grader.model.rubric import RUBRIC_PATH, Rubric, load_rubric
 from grader.model.text import clean, csv_cell
 
 __all__ = [
+    "BatchProgress",
     "BatchSummary",
     "Row",
-    "add_parser",
     "answers_hash",
     "default_batch_jobs",
     "grader_fingerprint",
     "processes_per_submission",
-    "run",
     "run_batch",
     "state_path",
 ]
@@ -145,7 +144,10 @@ def state_path(csv_path: Path) -> Path:
     return csv_path.with_name(csv_path.name + ".state.json")
 
 
-def _load_state(path: Path) -> dict[str, dict[str, object]]:
+_State = dict[str, dict[str, object]]  # submission name -> {"key": ..., "row": ...}
+
+
+def _load_state(path: Path) -> _State:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
@@ -156,7 +158,7 @@ def _load_state(path: Path) -> dict[str, dict[str, object]]:
     return entries if isinstance(entries, dict) else {}
 
 
-def _save_state(path: Path, entries: dict[str, dict[str, object]]) -> None:
+def _save_state(path: Path, entries: _State) -> None:
     """Write atomically: an interrupted run leaves the previous state or the new one."""
     text = json.dumps({"version": STATE_VERSION, "submissions": entries}, indent=2, sort_keys=True)
     temporary = path.with_name(path.name + ".tmp")
@@ -325,6 +327,145 @@ def _write_csv(path: Path, rows: Iterable[Row], rubric: Rubric) -> None:
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
+class BatchProgress(Protocol):
+    """What ``run_batch`` tells whoever shows its progress (the CLI: a rich bar)."""
+
+    def start(self, total: int) -> None:
+        """``total`` submissions are about to be graded (the unchanged ones are not)."""
+
+    def graded(self, row: Row) -> None:
+        """One submission was graded, into ``row``."""
+
+    def done(self) -> None:
+        """Grading is over (the roster report may show its own progress next)."""
+
+
+class _Silent:
+    def start(self, total: int) -> None:
+        pass
+
+    def graded(self, row: Row) -> None:
+        pass
+
+    def done(self) -> None:
+        pass
+
+
+def _sandbox_or_refuse(sandbox: Sandbox | str | None, unsandboxed: bool) -> Sandbox | str:
+    """The sandbox graded code runs in; no sandbox is refused unless ``unsandboxed``,
+    because a roster is many strangers' code run on the instructor's machine."""
+    box = detect() if sandbox is None else sandbox
+    no_sandbox = why_not(box)
+    if no_sandbox and not unsandboxed:
+        raise GraderError(
+            f"no sandbox for the students' code: {no_sandbox}. Install bubblewrap (and allow "
+            "user namespaces), or pass --unsandboxed to grade without one"
+        )
+    return box
+
+
+@dataclass
+class _Ledger:
+    """The batch's outputs as they grow: the rows, the resume state, the feedback files.
+
+    The state is saved after every submission (under a lock: gradings finish on
+    several threads), so an interrupted batch resumes where it stopped.
+    """
+
+    csv_path: Path
+    feedback_dir: Path
+    state: dict[str, dict[str, object]]
+    summary: BatchSummary = field(default_factory=BatchSummary)
+    rows: dict[str, Row] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def state_file(self) -> Path:
+        return state_path(self.csv_path)
+
+    def feedback_file(self, name: str) -> Path:
+        return self.feedback_dir / _feedback_name(name)
+
+    def keep(self, name: str, row: Row) -> None:
+        """An unchanged submission: its row and state entry carry over."""
+        self.rows[name] = row
+        self.summary.skipped.append(name)
+
+    def record(self, job: _Job, row: Row, feedback: str, cacheable: bool) -> None:
+        """A submission just graded: its feedback, row and state entry, saved at once."""
+        name = job.submission.name
+        self.feedback_file(name).write_text(feedback, encoding="utf-8")
+        with self.lock:
+            self.rows[name] = row
+            self.summary.graded.append(row.submission)
+            if cacheable:
+                self.state[name] = {"key": job.key, "row": asdict(row)}
+            else:
+                self.state.pop(name, None)  # the grader failed on it: grade it again next time
+            _save_state(self.state_file, self.state)
+
+    def finish(self, rubric: Rubric) -> BatchSummary:
+        """Write the state and the CSV; the summary, rows sorted."""
+        _save_state(self.state_file, self.state)
+        _write_csv(self.csv_path, self.rows.values(), rubric)
+        self.summary.rows = sorted(self.rows.values(), key=lambda r: r.submission)
+        self.summary.graded.sort()
+        self.summary.errors = [r.submission for r in self.summary.rows if r.status == ERROR]
+        return self.summary
+
+
+def _job(submission: Path, rubric: Rubric, key_prefix: str) -> _Job:
+    """Read a submission's answers once and key it by them (an unreadable one by why)."""
+    try:
+        answers = read_answers(submission, rubric)
+    except OSError as exc:
+        return _Job(submission, f"{key_prefix}:unreadable:{exc.strerror}", None)
+    return _Job(submission, f"{key_prefix}:{hash_answers(answers)}", answers)
+
+
+def _plan(
+    submissions: list[Path], rubric: Rubric, key_prefix: str, ledger: _Ledger, old: _State
+) -> list[_Job]:
+    """The submissions to grade; every other one keeps its row from ``old`` (same key,
+    and its feedback and recorded result still on disk, since the report reads them)."""
+    from grader.instructor.roster import records
+
+    to_grade = []
+    for submission in submissions:
+        job = _job(submission, rubric, key_prefix)
+        entry = old.get(submission.name) or {}
+        kept = _row_from_state(entry) if entry.get("key") == job.key else None
+        result_file = records.result_file(records.results_dir(ledger.csv_path), submission.name)
+        if (
+            kept is not None
+            and ledger.feedback_file(submission.name).is_file()
+            and (kept.status == ERROR or result_file.is_file())
+        ):
+            ledger.keep(submission.name, kept)
+            ledger.state[submission.name] = old[submission.name]
+        else:
+            to_grade.append(job)
+    return to_grade
+
+
+def _grade_all(
+    to_grade: list[_Job], setup: _Setup, jobs: int, ledger: _Ledger, progress: BatchProgress
+) -> None:
+    """Grade ``to_grade``, ``jobs`` at once, recording each as it finishes."""
+    progress.start(len(to_grade))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures: dict[Future[tuple[Row, str, bool]], _Job] = {
+                pool.submit(_grade_one, job, setup): job for job in to_grade
+            }
+            for future in as_completed(futures):
+                row, feedback, cacheable = future.result()
+                ledger.record(futures[future], row, feedback, cacheable)
+                progress.graded(row)
+    finally:
+        progress.done()
+
+
 def run_batch(
     directory: Path,
     csv_path: Path,
@@ -338,6 +479,7 @@ def run_batch(
     unsandboxed: bool = False,
     sandbox: Sandbox | str | None = None,
     similarity: bool = False,
+    progress: BatchProgress | None = None,
 ) -> BatchSummary:
     """Grade every submission folder of ``directory``; write the CSV, feedback and state,
     then ``report.html`` beside the CSV (and, with ``similarity``, ``similarity.csv``).
@@ -345,56 +487,26 @@ def run_batch(
     Graded code runs in the OS sandbox (``grader.host.sandbox``). Where none can be
     made this raises ``GraderError`` naming the fix, unless ``unsandboxed``:
     then every row and feedback file says the grade was unsandboxed.
-    ``sandbox``: ``detect()``'s answer, taken now when not given.
+    ``sandbox``: ``detect()``'s answer, taken now when not given. ``progress`` hears
+    of each grade; ``console`` is where the roster report says what it wrote.
     """
     from grader.instructor.roster import records
+    from grader.instructor.roster.report import after_batch
     from grader.reports import markdown
 
     rubric = rubric or load_rubric()
-    if suite not in SUITES:
-        raise GraderError(f"unknown suite {suite!r}: use public, hidden or all")
-    box = detect() if sandbox is None else sandbox
-    no_sandbox = why_not(box)
-    if no_sandbox and not unsandboxed:
-        raise GraderError(
-            f"no sandbox for the students' code: {no_sandbox}. Install bubblewrap (and allow "
-            "user namespaces), or pass --unsandboxed to grade without one"
-        )
+    suite = suite_named(suite)
+    box = _sandbox_or_refuse(sandbox, unsandboxed)
     submissions = _submissions(directory)
-    feedback_dir = feedback_dir or csv_path.parent / "feedback"
-    feedback_dir.mkdir(parents=True, exist_ok=True)
+    ledger = _Ledger(csv_path, feedback_dir or csv_path.parent / "feedback", state={})
+    ledger.feedback_dir.mkdir(parents=True, exist_ok=True)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
-    state_file = state_path(csv_path)
-    state = {} if force else _load_state(state_file)
-    fingerprint = grader_fingerprint(rubric, suite)
-
-    summary = BatchSummary()
-    rows: dict[str, Row] = {}
-    to_grade: list[_Job] = []
-    sandbox_tag = f"|unsandboxed:{no_sandbox}" if no_sandbox else ""
-    for submission in submissions:
-        answers: dict[str, list[Answer]] | None
-        try:
-            answers = read_answers(submission, rubric)
-            key = f"{fingerprint}{sandbox_tag}:{hash_answers(answers)}"
-        except OSError as exc:
-            answers = None
-            key = f"{fingerprint}{sandbox_tag}:unreadable:{exc.strerror}"
-        entry = state.get(submission.name) or {}
-        kept = _row_from_state(entry) if entry.get("key") == key else None
-        feedback = feedback_dir / _feedback_name(submission.name)
-        kept_result = records.result_file(records.results_dir(csv_path), submission.name)
-        if (
-            kept is not None
-            and feedback.is_file()
-            and (kept.status == ERROR or kept_result.is_file())
-        ):
-            rows[submission.name] = kept
-            summary.skipped.append(submission.name)
-        else:
-            to_grade.append(_Job(submission, key, answers))
-
-    new_state = {name: state[name] for name in rows if name in state}
+    no_sandbox = why_not(box)
+    key_prefix = grader_fingerprint(rubric, suite) + (
+        f"|unsandboxed:{no_sandbox}" if no_sandbox else ""
+    )
+    old = {} if force else _load_state(ledger.state_file)
+    to_grade = _plan(submissions, rubric, key_prefix, ledger, old)
     setup = _Setup(
         rubric=rubric,
         sources=load_sources(rubric),
@@ -403,127 +515,15 @@ def run_batch(
         sandbox=box,
         render_markdown=records.recorder(records.results_dir(csv_path), markdown.render),
     )
-    lock = threading.Lock()
-    console = console or Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]grading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-    )
-    with progress, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        task = progress.add_task("", total=len(to_grade))
-        futures: dict[Future[tuple[Row, str, bool]], _Job] = {
-            pool.submit(_grade_one, job, setup): job for job in to_grade
-        }
-        for future in as_completed(futures):
-            job = futures[future]
-            submission, key = job.submission, job.key
-            row, feedback_text, cacheable = future.result()
-            (feedback_dir / _feedback_name(submission.name)).write_text(
-                feedback_text, encoding="utf-8"
-            )
-            with lock:
-                rows[submission.name] = row
-                summary.graded.append(row.submission)
-                if cacheable:
-                    new_state[submission.name] = {"key": key, "row": asdict(row)}
-                else:
-                    new_state.pop(submission.name, None)
-                _save_state(state_file, new_state)
-            progress.update(task, advance=1, description=f"{clean(row.submission)}: {row.status}")
-    _save_state(state_file, new_state)
-    _write_csv(csv_path, rows.values(), rubric)
-    summary.rows = sorted(rows.values(), key=lambda r: r.submission)
-    summary.graded.sort()
-    summary.errors = [row.submission for row in summary.rows if row.status == ERROR]
-    from grader.instructor.roster.report import after_batch
-
+    _grade_all(to_grade, setup, jobs, ledger, progress or _Silent())
+    summary = ledger.finish(rubric)
     after_batch(
         directory,
         csv_path,
         summary.rows,
         rubric,
-        feedback_dir=feedback_dir,
+        feedback_dir=ledger.feedback_dir,
         similarity=similarity,
-        console=console,
+        console=console or Console(stderr=True),
     )
     return summary
-
-
-# ----------------------------------------------------------------------------- CLI
-
-
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``grader batch DIR --out CSV [--jobs N] [--feedback-dir D]``."""
-    parser = subparsers.add_parser(
-        "batch",
-        help="grade a folder of submissions into a CSV gradebook and feedback files",
-        description=(
-            "Grade every subdirectory of DIR (one submission each) in parallel. Writes the "
-            "CSV gradebook, one Markdown feedback file per submission and a resume state "
-            "next to the CSV: a submission whose answer files (and the grader) have not "
-            "changed since its last grade is not graded again. Exit 0: every submission "
-            "graded; 1: some could not be graded (status 'error'); 2: the batch could not run."
-        ),
-    )
-    parser.add_argument("directory", type=Path, metavar="DIR", help="one subdirectory each")
-    parser.add_argument("--out", type=Path, required=True, metavar="CSV", help="gradebook CSV")
-    parser.add_argument(
-        "--jobs",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="submissions graded at the same time (default: four per core); each gets "
-        "its share of one `grader grade`'s pytest processes, at least one",
-    )
-    parser.add_argument(
-        "--feedback-dir",
-        type=Path,
-        metavar="D",
-        help="where the Markdown feedback files go (default: feedback/ next to the CSV)",
-    )
-    parser.add_argument("--suite", choices=SUITES, default="all", help="default: all")
-    parser.add_argument("--force", action="store_true", help="ignore the state: regrade all")
-    parser.add_argument(
-        "--root", type=Path, metavar="DIR", help="the assignment's repository (default: this one)"
-    )
-    parser.add_argument(
-        "--unsandboxed",
-        action="store_true",
-        help="grade even where no OS sandbox can be made (the CSV and feedback say so); "
-        "students' code then sees this machine as you do",
-    )
-    parser.add_argument(
-        "--similarity",
-        action="store_true",
-        help="also look for pairs of submissions alike (and like the reference solution): "
-        "in report.html and similarity.csv beside the CSV",
-    )
-    parser.set_defaults(handler=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run the batch; print a one-line summary per outcome."""
-    summary = run_batch(
-        args.directory,
-        args.out,
-        feedback_dir=args.feedback_dir,
-        jobs=args.jobs or default_batch_jobs(),
-        suite=args.suite,
-        force=args.force,
-        unsandboxed=args.unsandboxed,
-        rubric=load_rubric(args.root),
-        similarity=args.similarity,
-    )
-    print(
-        f"{len(summary.rows)} submissions: {len(summary.graded)} graded now, "
-        f"{len(summary.skipped)} unchanged (kept), {len(summary.errors)} could not be graded"
-        f" -> {args.out}"
-    )
-    for name in summary.errors:
-        reason = next(r.reason for r in summary.rows if r.submission == name)
-        print(f"  error: {name}: {reason}", file=sys.stderr)
-    return 1 if summary.errors else 0

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.commands.output import error_line
 from grader.engine.grading import grade
 from grader.model.errors import GraderError
 from grader.model.rubric import load_rubric
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = grade(submission, rubric=load_rubric())
     except GraderError as exc:
-        reason = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        reason = error_line(str(exc))
         print(f"grader: could not grade: {reason}")
         _write(results, gradescope.dumps(gradescope.not_graded(reason)))
         return 0

@@ -17,11 +17,11 @@ test cannot leak through a file someone adds later.
 
 Everything is built in memory first and written in sorted order, so the same
 input gives byte-identical trees (no timestamps, no absolute paths in content).
+The command line is ``grader.instructor.cli.release``'s.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import io
 import json
@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 
 import grader
 from grader.engine.grading import collect_manifest
-from grader.engine.workspace import is_junk, pytest_settings
+from grader.engine.workspace import HIDDEN_DIR, PUBLIC_DIR, is_junk, pytest_settings
 from grader.model.errors import GraderError
 from grader.model.results import tidy
 from grader.model.rubric import RUBRIC_PATH, Rubric, load_rubric
@@ -46,11 +46,9 @@ __all__ = [
     "Artefacts",
     "FileEntry",
     "Tree",
-    "add_parser",
     "build",
     "hidden_test_names",
     "release",
-    "run",
     "write_tree",
 ]
 
@@ -62,8 +60,6 @@ BUNDLE_DIR = ".grader"  # inside the student template: what `grader check` runs 
 # The instructor's commands and what only they use: left out of the student's grader, whose
 # `grader --help` then lists only what works there (cli skips a command module that is absent).
 INSTRUCTOR_ONLY = ("instructor",)
-PUBLIC_SUITE = "public"
-HIDDEN_SUITE = "hidden"
 WORKFLOW_SOURCE = PurePosixPath(".github/classroom/classroom.yml")
 WORKFLOW_TARGET = PurePosixPath(".github/workflows/classroom.yml")
 INSTRUCTION_FILES = ("INSTRUCTIONS.md", "INSTRUCTIONS.zh-TW.md")
@@ -446,13 +442,13 @@ def hidden_test_names(hidden_dir: Path) -> set[str]:
 
 def _guard_student_tree(tree: Tree, rubric: Rubric) -> None:
     """Refuse to release a student tree holding any hidden test (by file or by name)."""
-    hidden_dir = rubric.tests / HIDDEN_SUITE
+    hidden_dir = rubric.tests / HIDDEN_DIR
     if not hidden_dir.is_dir():
         return
     hidden_files = {_entry(path).content for _relative, path in _walk(hidden_dir)}
     names = hidden_test_names(hidden_dir)
     for relative, entry in sorted(tree.items()):
-        if HIDDEN_SUITE in relative.parts:
+        if HIDDEN_DIR in relative.parts:
             raise GraderError(f"release guard: {relative} is in a hidden folder")
         if entry.content in hidden_files and entry.content.strip():
             raise GraderError(f"release guard: {relative} is a copy of a hidden test file")
@@ -471,8 +467,8 @@ def build(rubric: Rubric) -> Artefacts:
     tests = _relative(rubric, rubric.tests)
     package = _grader_package()
     rubric_file = _entry(_require(rubric.root / RUBRIC_PATH, "the rubric"))
-    if not (rubric.tests / PUBLIC_SUITE).is_dir():
-        raise GraderError(f"cannot release: {rubric.tests / PUBLIC_SUITE} does not exist")
+    if not (rubric.tests / PUBLIC_DIR).is_dir():
+        raise GraderError(f"cannot release: {rubric.tests / PUBLIC_DIR} does not exist")
 
     autograder: Tree = {}
     _copy_dir(autograder, package, PurePosixPath("grader"))
@@ -485,7 +481,7 @@ def build(rubric: Rubric) -> Artefacts:
 
     student: Tree = {}
     _copy_dir(student, rubric.starter, PurePosixPath("."))
-    _copy_dir(student, rubric.tests, PurePosixPath("tests"), skip_top=[HIDDEN_SUITE])
+    _copy_dir(student, rubric.tests, PurePosixPath("tests"), skip_top=[HIDDEN_DIR])
     for name in INSTRUCTION_FILES:
         student[PurePosixPath(name)] = _entry(_require(rubric.root / name, "the instructions"))
     student[PurePosixPath("README.md")] = FileEntry(_student_readme(rubric))
@@ -499,7 +495,7 @@ def build(rubric: Rubric) -> Artefacts:
     _copy_dir(student, package, bundle / "grader", skip_top=INSTRUCTOR_ONLY)
     student[bundle / RUBRIC_PATH] = rubric_file
     _copy_dir(student, rubric.starter, bundle / starter)
-    _copy_dir(student, rubric.tests, bundle / tests, skip_top=[HIDDEN_SUITE])
+    _copy_dir(student, rubric.tests, bundle / tests, skip_top=[HIDDEN_DIR])
 
     _guard_student_tree(student, rubric)
     gradescope: Tree = {GRADESCOPE_ZIP: FileEntry(gradescope_zip(autograder))}
@@ -538,38 +534,3 @@ def release(out: Path, *, rubric: Rubric | None = None) -> Artefacts:
     write_tree(out / AUTOGRADER_DIR, artefacts.autograder)
     write_tree(out / GRADESCOPE_DIR, artefacts.gradescope)
     return artefacts
-
-
-# ----------------------------------------------------------------------------- CLI
-
-
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``grader release OUT``."""
-    parser = subparsers.add_parser(
-        "release",
-        help="build the student template and the private autograder bundle",
-        description=(
-            "Write OUT/student (the GitHub Classroom template: starter, public tests, "
-            "instructions, workflow), OUT/autograder (grader, rubric, scaffold, public "
-            "and hidden suites) and OUT/gradescope/autograder.zip (the same bundle with "
-            "Gradescope's setup.sh and run_autograder). All are replaced if they exist. None "
-            "holds the reference solution or the mutants; the student tree holds no hidden test."
-        ),
-    )
-    parser.add_argument("out", type=Path, metavar="OUT", help="output directory")
-    parser.set_defaults(handler=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Release to ``args.out``; print what was written."""
-    out: Path = args.out
-    artefacts = release(out)
-    trees = (
-        (STUDENT_DIR, artefacts.student),
-        (AUTOGRADER_DIR, artefacts.autograder),
-        (GRADESCOPE_DIR, artefacts.gradescope),
-    )
-    for name, tree in trees:
-        size = sum(len(entry.content) for entry in tree.values())
-        print(f"{out / name}: {len(tree)} files, {size} bytes")
-    return 0

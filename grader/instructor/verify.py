@@ -19,19 +19,18 @@ with the real engine:
   mutant). A test that nothing fails is a failure; one that only the starter
   fails is reported as a warning (no realistic mistake is known to trip it).
 
-A mutant or alternative is the reference with its files laid over it (a
-mutant's files are first materialized from its edits). Grading
-is per part and a part sees only its own answer files, so a part whose files
-equal the reference's would grade exactly like the reference: its result is
-reused and only the changed parts run. That keeps the whole check to a few
-minutes on two cores.
+A mutant or alternative is the reference's answer files with its own in their
+place (a mutant's files are first materialized from its edits). Grading is per
+part and a part sees only its own answer files, so a part whose files equal the
+reference's would grade exactly like the reference: its result is reused and
+only the changed parts run, which keeps the whole check to minutes, not hours.
+
+This module is the logic: ``verify`` returns a ``VerifyReport``. The command
+line and the table are ``grader.instructor.cli.verify``'s.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import shutil
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterable
@@ -40,26 +39,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from grader.commands.argtypes import positive_int
 from grader.engine.grading import grade
-from grader.engine.workspace import is_junk
+from grader.engine.workspace import Answer, find_answers, is_junk
 from grader.host import portable
 from grader.instructor.mutants import MUTANT_FILE, StaleEditError, load_mutant, materialize
 from grader.model.errors import GraderError
 from grader.model.results import GradeResult, PartResult, number
-from grader.model.rubric import Rubric, load_rubric
+from grader.model.rubric import Rubric
 
-__all__ = ["Variant", "VerifyReport", "add_parser", "load_variants", "run", "verify"]
+__all__ = ["DEFAULT_JOBS", "Check", "Variant", "VerifyReport", "load_variants", "verify"]
 
 SOLUTION_DIR = "assignment/solution"
 MUTANTS_DIR = "assignment/mutants"
 ALTERNATIVES_DIR = "assignment/alternatives"
 
-DEFAULT_JOBS = portable.per_core(portable.PROCESSES_PER_CORE)
+DEFAULT_JOBS = portable.per_core(portable.PROCESSES_PER_CORE)  # gradings at once
 
 Kind = Literal["mutant", "alternative"]
 Level = Literal["ok", "warn", "fail"]
@@ -184,43 +178,34 @@ def _load_mutant(rubric: Rubric, path: Path, answer_files: set[str]) -> Variant:
 # Grading
 # --------------------------------------------------------------------------
 
-
-def _overlay(rubric: Rubric, answers: Path, dest: Path) -> Path:
-    """The reference's answer files, then those under ``answers`` over them, in ``dest``."""
-    solution = rubric.root / SOLUTION_DIR
-    for part in rubric.parts:
-        for file in part.files:
-            source = answers / file
-            if not source.is_file():
-                source = solution / file
-            target = dest / file
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-    return dest
+Answers = dict[str, list[Answer]]  # part id -> its answer files, as grade() takes them
 
 
-def _changed_parts(rubric: Rubric, answers: Path) -> list[str]:
-    """Parts whose answer files under ``answers`` differ from the reference's."""
-    solution = rubric.root / SOLUTION_DIR
+def _variant_answers(rubric: Rubric, folder: Path, reference: Answers) -> tuple[Answers, list[str]]:
+    """The reference's answers with those ``folder`` holds in their place, and the parts
+    whose bytes that changes.
+
+    Files are found exactly as a student's are (``find_answers``), so the grade
+    of a variant is the grade its files would get as a submission; nothing is copied.
+    """
+    answers: Answers = {}
     changed = []
     for part in rubric.parts:
-        for file in part.files:
-            mine = answers / file
-            if mine.is_file() and mine.read_bytes() != (solution / file).read_bytes():
-                changed.append(part.id)
-                break
-    return changed
+        own = {answer.file: answer for answer in find_answers(folder, part) if answer.path}
+        answers[part.id] = [own.get(answer.file, answer) for answer in reference[part.id]]
+        if any(own[a.file].content != a.content for a in reference[part.id] if a.file in own):
+            changed.append(part.id)
+    return answers, changed
 
 
 def _grade_variant(
-    rubric: Rubric, variant: Variant, answers: Path, reference: GradeResult
+    rubric: Rubric, variant: Variant, folder: Path, reference: GradeResult, answers: Answers
 ) -> tuple[GradeResult, list[str]]:
-    """Grade only the parts ``answers`` changes; reuse the reference for the rest."""
-    changed = _changed_parts(rubric, answers)
+    """Grade only the parts ``folder`` changes; reuse the reference's result for the rest."""
+    mine, changed = _variant_answers(rubric, folder, answers)
     if not changed:
         return reference, changed
-    with tempfile.TemporaryDirectory(prefix=f"verify-{variant.name}-") as tmp:
-        result = grade(_overlay(rubric, answers, Path(tmp)), rubric=rubric, parts=changed, jobs=1)
+    result = grade(folder, rubric=rubric, parts=changed, jobs=1, answers=mine)
     reused = {part.id: part for part in reference.parts}
     parts: list[PartResult] = [
         part if part.id in changed else reused[part.id] for part in result.parts
@@ -258,6 +243,65 @@ def _materialize_mutants(
     return built, stale
 
 
+@dataclass
+class _Gradings:
+    """Every grading verify judges: the reference runs, the starter, each variant's."""
+
+    runs: list[GradeResult]
+    starter: GradeResult
+    graded: list[tuple[Variant, tuple[GradeResult, list[str]]]]
+    stale: list[Check]
+
+    @property
+    def reference(self) -> GradeResult:
+        return self.runs[0]
+
+
+def _grade_reference(rubric: Rubric, repeat: int, jobs: int) -> list[GradeResult]:
+    """The reference graded ``repeat`` times, side by side: a flaky test shows as a
+    difference between runs, which one run cannot show."""
+    with ThreadPoolExecutor(max_workers=max(1, min(repeat, jobs))) as pool:
+        return list(
+            pool.map(lambda _i: grade(rubric.root / SOLUTION_DIR, rubric=rubric), range(repeat))
+        )
+
+
+def _grade_wrong_answers(
+    rubric: Rubric,
+    reference: GradeResult,
+    mutants: list[Variant],
+    alternatives: list[Variant],
+    jobs: int,
+) -> tuple[GradeResult, list[tuple[Variant, tuple[GradeResult, list[str]]]], list[Check]]:
+    """The starter and every variant, in parallel (each variant grades only its own parts,
+    so many small gradings share the pool); stale mutants come back as failed checks."""
+    reference_answers = {
+        part.id: find_answers(rubric.root / SOLUTION_DIR, part) for part in rubric.parts
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="verify-mutants-") as built,
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+    ):
+        starter_future = pool.submit(lambda: grade(rubric.starter, rubric=rubric))
+        sources, stale = _materialize_mutants(rubric, mutants, Path(built))
+        sources += [(alternative, alternative.path) for alternative in alternatives]
+        futures = [
+            (
+                variant,
+                pool.submit(_grade_variant, rubric, variant, folder, reference, reference_answers),
+            )
+            for variant, folder in sources
+        ]
+        starter = starter_future.result()
+        graded = [(variant, future.result()) for variant, future in futures]
+    return starter, graded, stale
+
+
+# --------------------------------------------------------------------------
+# Judging
+# --------------------------------------------------------------------------
+
+
 def _outcomes(result: GradeResult) -> dict[str, str]:
     return {test.name: test.status for test in result.tests()}
 
@@ -270,34 +314,20 @@ def _points(part: PartResult) -> str:
     return f"{number(part.score)} / {number(part.max_score)}"
 
 
-def verify(
-    rubric: Rubric,
-    *,
-    repeat: int = 3,
-    jobs: int = 2,
-    only: Iterable[str] = (),
-    progress: Callable[[str], None] = lambda _message: None,
-) -> VerifyReport:
-    """Run every check (see the module docstring) and return the verdict."""
-    report = VerifyReport()
-    wanted = set(only)
-    mutants = [m for m in load_variants(rubric, "mutant") if not wanted or m.name in wanted]
-    alternatives = [
-        a for a in load_variants(rubric, "alternative") if not wanted or a.name in wanted
-    ]
+def _first_line(result: GradeResult, name: str) -> str:
+    for test in result.tests():
+        if test.name == name:
+            return (test.message or test.status).strip().splitlines()[0][:160]
+    return ""
 
-    # The reference, several times: full marks and identical outcomes each time.
-    progress(f"grading the reference solution ×{repeat}")
-    with ThreadPoolExecutor(max_workers=max(1, min(repeat, jobs))) as pool:
-        runs = list(
-            pool.map(lambda _i: grade(rubric.root / SOLUTION_DIR, rubric=rubric), range(repeat))
-        )
+
+def _reference_checks(runs: list[GradeResult]) -> list[Check]:
+    """The rubric adds up, every part at full marks, and every run alike."""
     reference = runs[0]
-    for problem in reference.problems:
-        report.add(Check("rubric", "", "", "points add up", "fail", problem))
+    checks = [Check("rubric", "", "", "points add up", "fail", p) for p in reference.problems]
     for part in reference.parts:
         missed = [t.name for t in part.tests if t.status != "passed"]
-        report.add(
+        checks.append(
             Check(
                 "reference",
                 part.id,
@@ -309,223 +339,149 @@ def verify(
         )
     first = _outcomes(reference)
     flaky = sorted(
-        name
-        for run in runs[1:]
-        for name, status in _outcomes(run).items()
-        if first.get(name) != status
+        {
+            name
+            for run in runs[1:]
+            for name, status in _outcomes(run).items()
+            if first.get(name) != status
+        }
     )
     scores = [number(run.score) for run in runs]
-    report.add(
+    checks.append(
         Check(
-            f"reference ×{repeat}",
+            f"reference ×{len(runs)}",
             "",
             # One figure when every run agrees; otherwise each run's score, in order.
             f"{scores[0]} every time" if len(set(scores)) == 1 else ", ".join(map(str, scores)),
             "identical outcomes",
             "fail" if flaky or len(set(scores)) > 1 else "ok",
-            "outcome changed between runs: " + ", ".join(sorted(set(flaky))) if flaky else "",
+            "outcome changed between runs: " + ", ".join(flaky) if flaky else "",
         )
     )
+    return checks
 
-    # The starter, and every variant, in parallel.
-    progress(f"grading the starter, {len(mutants)} mutants, {len(alternatives)} alternatives")
 
-    def grade_starter() -> GradeResult:
-        return grade(rubric.starter, rubric=rubric)
-
-    with (
-        tempfile.TemporaryDirectory(prefix="verify-mutants-") as built,
-        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
-    ):
-        starter_future = pool.submit(grade_starter)
-        sources, stale = _materialize_mutants(rubric, mutants, Path(built))
-        sources += [(alternative, alternative.path) for alternative in alternatives]
-        variant_futures = [
-            (variant, pool.submit(_grade_variant, rubric, variant, answers, reference))
-            for variant, answers in sources
-        ]
-        starter = starter_future.result()
-        graded = [(variant, future.result()) for variant, future in variant_futures]
-
-    for part in starter.parts:
-        report.add(
-            Check(
-                "starter",
-                part.id,
-                _points(part),
-                "zero",
-                "ok" if part.score == 0 else "fail",
-                ", ".join(t.name for t in part.tests if t.status == "passed"),
-            )
+def _starter_checks(starter: GradeResult) -> list[Check]:
+    """Every part of the untouched starter scores zero: otherwise points are free."""
+    return [
+        Check(
+            "starter",
+            part.id,
+            _points(part),
+            "zero",
+            "ok" if part.score == 0 else "fail",
+            ", ".join(t.name for t in part.tests if t.status == "passed"),
         )
+        for part in starter.parts
+    ]
 
-    for check in stale:
+
+def _mutant_check(
+    variant: Variant, result: GradeResult, changed: list[str], reference: GradeResult
+) -> Check:
+    """The mutant loses at least its points in its own part, and nothing elsewhere: a
+    bug that costs points in another part means the parts' tests overlap."""
+    reference_parts = {part.id: part for part in reference.parts}
+    own = next(part for part in result.parts if part.id == variant.part)
+    lost = reference_parts[variant.part].score - own.score
+    elsewhere = [
+        part.id
+        for part in result.parts
+        if part.id != variant.part and part.score < reference_parts[part.id].score
+    ]
+    ok = lost >= variant.min_points_lost and not elsewhere and changed == [variant.part]
+    detail = variant.description
+    if changed != [variant.part]:
+        detail += f" | changes parts {changed}, expected only {variant.part}"
+    if elsewhere:
+        detail += f" | also loses points in {elsewhere}"
+    return Check(
+        f"mutant {variant.name}",
+        variant.part,
+        _points(own),
+        f"loses ≥ {number(variant.min_points_lost)} (lost {number(lost)})",
+        "ok" if ok else "fail",
+        detail,
+    )
+
+
+def _alternative_check(variant: Variant, result: GradeResult, changed: list[str]) -> Check:
+    """Another valid answer keeps full marks: otherwise the tests demand one way of doing it."""
+    lost_tests = [t.name for t in result.tests() if t.status != "passed"]
+    return Check(
+        f"alternative {variant.name}",
+        ",".join(changed),
+        f"{number(result.score)} / {number(result.max_score)}",
+        "full marks",
+        "ok" if not lost_tests else "fail",
+        variant.description + ("" if not lost_tests else " | lost: " + ", ".join(lost_tests)),
+    )
+
+
+def _coverage_check(report: VerifyReport, gradings: _Gradings) -> Check:
+    """Every test fails on some wrong answer (fills ``report.uncovered`` and
+    ``starter_only``): a test nothing fails grades nothing."""
+    every_test = set(_outcomes(gradings.reference))
+    caught_by_starter = _failing(gradings.starter)
+    caught_by_mutants = {
+        name
+        for variant, (result, _changed) in gradings.graded
+        if variant.kind == "mutant"
+        for name in _failing(result)
+    }
+    report.uncovered = sorted(every_test - caught_by_starter - caught_by_mutants)
+    report.starter_only = sorted((every_test & caught_by_starter) - caught_by_mutants)
+    never = "never failed: " + ", ".join(report.uncovered) + ". " if report.uncovered else ""
+    only = len(report.starter_only)
+    return Check(
+        "coverage",
+        "",
+        f"{len(every_test) - len(report.uncovered)} / {len(every_test)}",
+        "every test fails on a wrong answer",
+        "fail" if report.uncovered else ("warn" if report.starter_only else "ok"),
+        never + (f"{only} test(s) fail only on the starter, on no mutant" if only else ""),
+    )
+
+
+def _judge(gradings: _Gradings, *, coverage: bool) -> VerifyReport:
+    """The verdict on every grading, in the order the table shows it."""
+    report = VerifyReport()
+    for check in _reference_checks(gradings.runs):
         report.add(check)
-    caught_by_mutants: set[str] = set()
-    for variant, (result, changed) in graded:
-        by_id = {part.id: part for part in result.parts}
-        reference_parts = {part.id: part for part in reference.parts}
+    for check in _starter_checks(gradings.starter):
+        report.add(check)
+    for check in gradings.stale:
+        report.add(check)
+    for variant, (result, changed) in gradings.graded:
         if variant.kind == "mutant":
-            own = by_id[variant.part]
-            lost = reference_parts[variant.part].score - own.score
-            elsewhere = [
-                part.id
-                for part in result.parts
-                if part.id != variant.part and part.score < reference_parts[part.id].score
-            ]
-            failing = sorted(_failing(result))
-            caught_by_mutants.update(failing)
-            ok = lost >= variant.min_points_lost and not elsewhere and changed == [variant.part]
-            detail = variant.description
-            if changed != [variant.part]:
-                detail += f" | changes parts {changed}, expected only {variant.part}"
-            if elsewhere:
-                detail += f" | also loses points in {elsewhere}"
-            report.add(
-                Check(
-                    f"mutant {variant.name}",
-                    variant.part,
-                    _points(own),
-                    f"loses ≥ {number(variant.min_points_lost)} (lost {number(lost)})",
-                    "ok" if ok else "fail",
-                    detail,
-                )
-            )
+            report.add(_mutant_check(variant, result, changed, gradings.reference))
         else:
-            lost_tests = [t.name for t in result.tests() if t.status != "passed"]
-            report.add(
-                Check(
-                    f"alternative {variant.name}",
-                    ",".join(changed),
-                    f"{number(result.score)} / {number(result.max_score)}",
-                    "full marks",
-                    "ok" if not lost_tests else "fail",
-                    variant.description
-                    + ("" if not lost_tests else " | lost: " + ", ".join(lost_tests)),
-                )
-            )
-
-    # Every test must fail on some wrong answer.
-    if not wanted:
-        every_test = set(first)
-        caught_by_starter = _failing(starter)
-        report.uncovered = sorted(every_test - caught_by_starter - caught_by_mutants)
-        report.starter_only = sorted((every_test & caught_by_starter) - caught_by_mutants)
-        report.add(
-            Check(
-                "coverage",
-                "",
-                f"{len(every_test) - len(report.uncovered)} / {len(every_test)}",
-                "every test fails on a wrong answer",
-                "fail" if report.uncovered else ("warn" if report.starter_only else "ok"),
-                ("never failed: " + ", ".join(report.uncovered) + ". " if report.uncovered else "")
-                + (
-                    f"{len(report.starter_only)} test(s) fail only on the starter, on no mutant"
-                    if report.starter_only
-                    else ""
-                ),
-            )
-        )
+            report.add(_alternative_check(variant, result, changed))
+    if coverage:
+        report.add(_coverage_check(report, gradings))
     return report
 
 
-def _first_line(result: GradeResult, name: str) -> str:
-    for test in result.tests():
-        if test.name == name:
-            return (test.message or test.status).strip().splitlines()[0][:160]
-    return ""
+def verify(
+    rubric: Rubric,
+    *,
+    repeat: int = 3,
+    jobs: int = 2,
+    only: Iterable[str] = (),
+    progress: Callable[[str], None] = lambda _message: None,
+) -> VerifyReport:
+    """Run every check (see the module docstring) and return the verdict.
 
-
-# --------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------
-
-
-def render(report: VerifyReport, console: Console) -> None:
-    """The verdict as a rich table, then the tests only the starter fails."""
-    styles = {"ok": "green", "warn": "yellow", "fail": "bold red"}
-    table = Table(title="grader verify", expand=False)
-    for column in ("Subject", "Part", "Score", "Expectation", "Verdict", "Detail"):
-        table.add_column(column, overflow="fold")
-    for check in report.checks:
-        table.add_row(  # Text(): test ids hold [brackets] that rich would read as markup
-            Text(check.subject),
-            Text(check.part),
-            Text(check.score),
-            Text(check.expectation),
-            Text(check.level.upper(), style=styles[check.level]),
-            Text(check.detail),
-        )
-    console.print(table)
-    if report.starter_only:
-        console.print(
-            Text("Warning: no mutant fails these tests (only the starter does):", style="yellow")
-        )
-        for name in report.starter_only:
-            console.print(Text(f"  {name}"))
-    console.print(
-        Text("verify: OK", style="bold green")
-        if report.ok
-        else Text("verify: FAILED", style="bold red")
-    )
-
-
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``grader verify [--repeat N] [--jobs N] [--only NAME] [--json FILE]``."""
-    parser = subparsers.add_parser(
-        "verify",
-        help="check the assignment itself: reference, starter, mutants, alternatives",
-        description=(
-            "Reference full marks (N identical runs), starter zero, each mutant loses at least "
-            "its points in its own part only, each alternative keeps full marks, and every "
-            "grading test fails on some wrong answer. Exit 0 when all hold, 1 otherwise, "
-            "2 when the assignment cannot be read."
-        ),
-    )
-    parser.add_argument(
-        "--repeat",
-        type=positive_int,
-        default=3,
-        metavar="N",
-        help="grade the reference N times (default 3)",
-    )
-    parser.add_argument(
-        "--jobs",
-        type=positive_int,
-        default=DEFAULT_JOBS,
-        metavar="N",
-        help=f"gradings at once (default {DEFAULT_JOBS}: the tests mostly wait, 2 x cores)",
-    )
-    parser.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="check only this mutant/alternative (repeatable; skips coverage)",
-    )
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write the verdict as JSON")
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="the repository holding assignment/ (default: this one)",
-    )
-    parser.set_defaults(handler=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``verify`` and print the verdict: 0 all good, 1 a check failed, 2 unusable."""
-    console = Console(stderr=False)
-    rubric = load_rubric(args.root)
-    report = verify(
-        rubric,
-        repeat=args.repeat,
-        jobs=args.jobs,
-        only=args.only,
-        progress=lambda message: console.print(f"[dim]… {message}[/dim]"),
-    )  # a GraderError (an unusable assignment) is cli.main's to say, in one line
-    render(report, console)
-    if args.json:
-        args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-    return 0 if report.ok else 1
+    ``only`` names the mutants and alternatives to check; coverage is then not
+    judged, since a test left uncaught may be caught by one left out.
+    """
+    wanted = set(only)
+    mutants = [m for m in load_variants(rubric, "mutant") if not wanted or m.name in wanted]
+    alternatives = [
+        a for a in load_variants(rubric, "alternative") if not wanted or a.name in wanted
+    ]
+    progress(f"grading the reference solution ×{repeat}")
+    runs = _grade_reference(rubric, repeat, jobs)
+    progress(f"grading the starter, {len(mutants)} mutants, {len(alternatives)} alternatives")
+    starter, graded, stale = _grade_wrong_answers(rubric, runs[0], mutants, alternatives, jobs)
+    return _judge(_Gradings(runs, starter, graded, stale), coverage=not wanted)

@@ -10,10 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from grader.model.errors import GraderError
+
 Status = Literal["passed", "failed", "error", "timeout", "skipped"]
 STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "timeout", "skipped")
 Suite = Literal["public", "hidden", "all"]
 SUITES: tuple[Suite, ...] = ("public", "hidden", "all")
+
+
+def suite_named(name: str) -> Suite:
+    """The suite called ``name``; any other name raises ``GraderError``.
+
+    The one check of a suite name, for every caller that takes one from a person
+    (``grade``, ``grader batch``): argparse's ``choices`` only guards the command line.
+    """
+    for suite in SUITES:
+        if name == suite:
+            return suite
+    raise GraderError(f"unknown suite {name!r}: use public, hidden or all")
 
 
 def tidy(points: float) -> float:

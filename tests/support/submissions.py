@@ -1,7 +1,7 @@
 """Submissions and student repositories, built the way the grader builds its workspaces.
 
 A student repository is the pristine starter with answer files laid over it:
-``grader.engine.workspace.build_app`` writes exactly that (``{**starter, **answers}``,
+``grader.engine.workspace.write_project`` writes exactly that (``{**starter, **answers}``,
 junk such as ``db.sqlite3``, ``.celery/`` and caches left out), so the tests use it
 rather than a copy of the starter of their own. A bare submission is only the
 answer files (``homework/*.py``), as a student may hand them in.
@@ -13,7 +13,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from grader.engine.workspace import Sources, build_app, load_sources
+from grader.engine.workspace import Sources, write_project, load_sources
 from grader.model.rubric import load_rubric
 from tests.support import SOLUTION
 
@@ -33,7 +33,7 @@ def answers_in(source: Path, files: Iterable[str] | None = None) -> dict[str, by
 
 def student_repository(dest: Path, answers: Mapping[str, bytes] | None = None) -> Path:
     """The starter at ``dest`` with ``answers`` over it (default: every reference answer)."""
-    build_app(_sources(), dest, answers=answers_in(SOLUTION) if answers is None else answers)
+    write_project(_sources(), dest, answers=answers_in(SOLUTION) if answers is None else answers)
     return dest
 
 

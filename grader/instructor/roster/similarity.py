@@ -239,29 +239,51 @@ def find_pairs(
     for doc in students:
         own.append(_fingerprint(doc.text, base, window))  # the costly step
         advance()
-    candidates: list[tuple[float, Document, Document, Any, Any]] = []
+    candidates: list[_Candidate] = []
+    prints = own
     if reference is not None:
         ref_print = _fingerprint(reference.text, base, window)
-        for doc, mine in zip(students, own, strict=True):
-            rough = _rough(mine.hashes, ref_print.hashes)
-            if rough >= THRESHOLD / 2:
-                candidates.append((rough, doc, reference, mine, ref_print))
+        candidates += _rough_pairs(
+            [(doc, mine, reference, ref_print) for doc, mine in zip(students, own, strict=True)]
+        )
         # Between students: the reference is boilerplate too.
         ref_all = set(_hashes([reference.text]).tolist())
         prints = [_without(mine, ref_all) for mine in own]
-    else:
-        prints = own
     for i, doc in enumerate(students):
-        mine = prints[i].hashes
-        for j in range(i + 1, len(students)):
-            rough = _rough(mine, prints[j].hashes)
-            if rough >= THRESHOLD / 2:
-                candidates.append((rough, doc, students[j], prints[i], prints[j]))
+        others = range(i + 1, len(students))
+        candidates += _rough_pairs([(doc, prints[i], students[j], prints[j]) for j in others])
         advance()
     candidates.sort(key=lambda c: -c[0])
+    pairs = _detailed(candidates[:MAX_DETAILED], reference)
+    names = {name for pair in pairs for name in (pair.a, pair.b)}
+    return SimilarityResult(
+        pairs=pairs,
+        compared=len(students) * (len(students) - 1) // 2 + (len(students) if reference else 0),
+        texts={doc.name: doc.text for doc in docs if doc.name in names},
+        candidates=len(candidates),
+        detailed=min(len(candidates), MAX_DETAILED),
+    )
+
+
+_Candidate = tuple[float, Document, Document, Any, Any]  # rough share, a, b, their prints
+
+
+def _rough_pairs(pairs: Iterable[tuple[Document, Any, Document, Any]]) -> list[_Candidate]:
+    """The pairs whose rough share could pass: half the threshold leaves a wide margin."""
+    candidates = []
+    for a, fa, b, fb in pairs:
+        rough = _rough(fa.hashes, fb.hashes)
+        if rough >= THRESHOLD / 2:
+            candidates.append((rough, a, b, fa, fb))
+    return candidates
+
+
+def _detailed(candidates: Iterable[_Candidate], reference: Document | None) -> list[Pair]:
+    """copydetect's detailed comparison of each candidate, once per distinct pair of texts
+    (copies of one text are common in a class), strongest pair first."""
     pairs: list[Pair] = []
     done: dict[tuple[str, str, bool], Pair | None] = {}  # with the reference or not
-    for _, a, b, fa, fb in candidates[:MAX_DETAILED]:
+    for _, a, b, fa, fb in candidates:
         key = (a.text, b.text, b is reference)
         if key not in done:
             done[key] = _pair(a, b, fa, fb)
@@ -269,15 +291,7 @@ def find_pairs(
         if found is not None:
             pairs.append(dataclasses.replace(found, a=a.name, b=b.name))
     pairs.sort(key=lambda p: (-p.score, -p.overlap, p.a, p.b))
-    names = {name for pair in pairs for name in (pair.a, pair.b)}
-    texts = {doc.name: doc.text for doc in docs if doc.name in names}
-    return SimilarityResult(
-        pairs=pairs,
-        compared=len(students) * (len(students) - 1) // 2 + (len(students) if reference else 0),
-        texts=texts,
-        candidates=len(candidates),
-        detailed=min(len(candidates), MAX_DETAILED),
-    )
+    return pairs
 
 
 def _nothing() -> None:
