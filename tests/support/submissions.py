@@ -13,7 +13,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from grader.engine.workspace import Sources, write_project, load_sources
+from grader.engine.workspace import Sources, load_sources, write_project
 from grader.model.rubric import load_rubric
 from tests.support import SOLUTION
 
