@@ -14,14 +14,12 @@ import ast
 import importlib
 import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
 from grader.host import runner, zygote
 from grader.judge import guard
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
 
 
 @pytest.mark.parametrize(
@@ -43,9 +41,9 @@ def test_every_plugin_is_a_pytest_plugin_module(module: str) -> None:
 
 
 def _dotted_strings() -> set[tuple[str, str]]:
-    """Every string constant in the grader and the suites that names ``grader.something``."""
+    """Every string constant in the grader, the suites and the bench that names ``grader.something``."""
     found: set[tuple[str, str]] = set()
-    for base in (ROOT / "grader", ROOT / "assignment" / "tests"):
+    for base in (ROOT / "grader", ROOT / "assignment" / "tests", ROOT / "bench"):
         for path in sorted(base.rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str):
