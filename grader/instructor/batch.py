@@ -466,6 +466,13 @@ def _grade_all(
         progress.done()
 
 
+def _state_key(rubric: Rubric, suite: str, box: Sandbox | str) -> str:
+    """What every saved row's key starts with: the grader and assignment, and whether the
+    grade ran sandboxed (a row graded without the sandbox is never reused under one)."""
+    no_sandbox = why_not(box)
+    return grader_fingerprint(rubric, suite) + (f"|unsandboxed:{no_sandbox}" if no_sandbox else "")
+
+
 def run_batch(
     directory: Path,
     csv_path: Path,
@@ -501,12 +508,8 @@ def run_batch(
     ledger = _Ledger(csv_path, feedback_dir or csv_path.parent / "feedback", state={})
     ledger.feedback_dir.mkdir(parents=True, exist_ok=True)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
-    no_sandbox = why_not(box)
-    key_prefix = grader_fingerprint(rubric, suite) + (
-        f"|unsandboxed:{no_sandbox}" if no_sandbox else ""
-    )
     old = {} if force else _load_state(ledger.state_file)
-    to_grade = _plan(submissions, rubric, key_prefix, ledger, old)
+    to_grade = _plan(submissions, rubric, _state_key(rubric, suite, box), ledger, old)
     setup = _Setup(
         rubric=rubric,
         sources=load_sources(rubric),
