@@ -18,6 +18,7 @@ from fake_assignment import REFERENCE, make_assignment, submission
 from grader.engine.grading import grade
 from grader.engine.workspace import build_workspace, load_sources
 from grader.host import forkserver, runner, sandbox
+from grader.judge.records import Result
 from grader.model.rubric import Rubric, load_rubric
 
 
@@ -123,7 +124,7 @@ def test_the_outcome_says_how_the_process_started(fake: Rubric, tmp_path: Path) 
         workspace, paths, scratch=tmp_path / "run", test_timeout=5, budget=60
     )
     assert outcome.launcher == "forkserver"
-    assert [r["outcome"] for r in outcome.events("result")] == ["passed"] * 3
+    assert [r.outcome for r in outcome.events(Result)] == ["passed"] * 3
     assert outcome.integrity == []
 
 
@@ -138,7 +139,7 @@ def test_a_dead_fork_server_falls_back_to_spawning(
         workspace, paths, scratch=tmp_path / "run", test_timeout=5, budget=60
     )
     assert outcome.launcher == "spawn"
-    assert [r["outcome"] for r in outcome.events("result")] == ["passed"] * 3
+    assert [r.outcome for r in outcome.events(Result)] == ["passed"] * 3
     assert dead.broken
 
 
