@@ -75,10 +75,8 @@ def default_jobs(processes: int) -> int:
 
     The grading tests mostly wait (sleeps, mocked timeouts), so running more
     processes than cores pays; beyond about twice the cores the CPU-bound
-    start-up of each process (Django, Celery, pytest) stops gaining. Measured
-    on 2 cores, the reference (5 parts + the manifest), median of 3 runs:
-    ``--jobs 2`` 11.1 s, ``4`` 6.2 s, ``6`` 6.2 s, ``8`` 5.9 s; one plain
-    pytest session over the same tests: 9.9 s.
+    start-up of each process (Django, Celery, pytest) stops gaining (the
+    measurements behind that are in the benchmarks document).
     """
     return max(1, min(processes, portable.per_core(portable.PROCESSES_PER_CORE)))
 

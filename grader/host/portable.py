@@ -108,7 +108,7 @@ def skipped() -> list[str]:
 
 # How many things at once, per core: one place for every default job count. The grading
 # tests mostly wait (sleeps, mocked timeouts), so more than one per core pays.
-PROCESSES_PER_CORE = 2  # a grade's parts, verify's gradings (measured: grader.engine.grading)
+PROCESSES_PER_CORE = 2  # a grade's parts, verify's gradings (measured: the benchmarks document)
 SUBMISSIONS_PER_CORE = 4  # grader batch's submissions (measured: grader.instructor.batch)
 
 

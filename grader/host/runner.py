@@ -34,22 +34,13 @@ from grader.host.containment import Containment, contain
 from grader.host.launch import HARNESS_FD_ENV
 from grader.host.sandbox import HOME as SANDBOX_HOME
 from grader.host.sandbox import Sandbox
+from grader.judge import PYTEST_PLUGINS
 from grader.judge.channel import ENV_VAR, HANDOFF, SignedChannel, open_signed_channel, read_signed
 from grader.judge.guard import digests
 from grader.judge.records import Collected, GradingDigests, Record, Result, Start, parse_records
 from grader.model.rubric import TESTS_DIR
 
-# Module paths of the plugins (their pytest11 entry points), not package names:
-# ``-p pytest_django`` would register the package, whose __init__ has no hooks.
-PLUGINS = (
-    "pytest_django.plugin",
-    "pytest_asyncio.plugin",
-    "pytest_timeout",
-    "pytest_socket",
-    "respx.plugin",
-    "grader.judge.plugin",
-    "grader.judge.fixtures",
-)
+PLUGINS = PYTEST_PLUGINS  # named to every grading pytest with ``-p``
 MEMORY_LIMIT = 2 * 1024**3
 FILE_SIZE_LIMIT = 256 * 1024**2
 OUTPUT_TAIL = 64 * 1024

@@ -45,6 +45,8 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
+from grader.judge import PYTEST_PLUGINS
+
 # Modules a grading process imports anyway, importable before Django is configured
 # (none reads settings at import: those that do raise ImproperlyConfigured, and
 # were left out) and without starting a thread (checked at start-up). Student
@@ -54,13 +56,7 @@ PRELOAD = (
     "_pytest.python",
     "_pytest.fixtures",
     "_pytest.runner",
-    "pytest_django.plugin",
-    "pytest_asyncio.plugin",
-    "pytest_timeout",
-    "pytest_socket",
-    "respx.plugin",
-    "grader.judge.plugin",
-    "grader.judge.fixtures",
+    *PYTEST_PLUGINS,
     "grader.appside.server",
     "grader.host.launch",
     "grader.host.nsenter",
