@@ -298,3 +298,25 @@ def test_an_exception_of_a_known_trap_gets_its_hint(pytester: pytest.Pytester, r
         "(at homework/decode.py:5)\nHint: "
     )
     assert TRAPS["json_body"] in message
+
+
+def test_a_timeout_is_known_by_the_alarm_not_by_its_text(
+    pytester: pytest.Pytester, run: Any
+) -> None:
+    pytester.makepyfile(
+        test_imitates="""
+        import pytest
+
+        @pytest.mark.points(1)
+        def test_says_timeout():
+            pytest.fail("Timeout (>1.0s) from pytest-timeout.")
+
+        @pytest.mark.points(1)
+        def test_after():
+            pass
+        """
+    )
+    _, records = run()
+    results = results_by_test(records)
+    assert results["test_says_timeout"]["outcome"] == "failed"
+    assert results["test_after"]["outcome"] == "passed"  # the session was not stopped
