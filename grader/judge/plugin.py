@@ -125,7 +125,7 @@ def _mark_alarm(alarm: _Alarm) -> None:
     it raises is known by identity: a timeout is recognised by what happened, not by
     matching the text of its message (which any ``pytest.fail`` could imitate)."""
     if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
-        return  # pytest-timeout's thread method: it ends the process itself
+        return  # pytest-timeout then uses its thread method instead
     handler = signal.getsignal(signal.SIGALRM)
     if not callable(handler):
         return
@@ -215,7 +215,8 @@ class Reporter:
         limit = float(settings.timeout)
         alarm = _Alarm(limit)
         item.stash[_ALARM] = alarm
-        _mark_alarm(alarm)
+        if settings.method == "signal":  # the thread method ends the process itself
+            _mark_alarm(alarm)
         self._stop_watchdog()
         self._watchdog = threading.Timer(
             limit + WATCHDOG_GRACE, self._expire, args=(item.nodeid, limit)
