@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from grader.host.forkrequest import ForkRequest, RequestError
 from grader.judge.channel import ENV_VAR, ChannelWriter, open_signed_channel, read_signed
 from grader.judge.records import (
     Collected,
@@ -110,3 +112,15 @@ def test_the_digests_payload_is_checked() -> None:
     for bad in (None, {}, {"digests": []}, {"digests": {"pytest.ini": 1}}):
         with pytest.raises(RecordError):
             GradingDigests.from_json(bad)
+
+
+def test_a_fork_request_survives_the_trip_and_a_malformed_one_is_refused() -> None:
+    request = ForkRequest(
+        ["-q"], {"HOME": "/h"}, "/w", 1024, 2048, ["/g"], 64, {"pid": 5, "uid": 9}
+    )
+    assert ForkRequest.from_json(request.to_json()) == request
+    broken = {**json.loads(request.to_json()), "memory": "lots", "sandbox": {"pid": 5}}
+    with pytest.raises(RequestError, match="malformed fields: memory, sandbox"):
+        ForkRequest.from_json(json.dumps(broken).encode())
+    with pytest.raises(RequestError, match="not a JSON object"):
+        ForkRequest.from_json(b"[]")

@@ -33,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 
+from grader.host.forkrequest import ForkRequest
+
 ENV_SWITCH = "GRADER_FORKSERVER"
 START_TIMEOUT = 120.0  # the imports, on a loaded machine
 FORK_TIMEOUT = 30.0
@@ -162,20 +164,18 @@ class ForkServer:
         ``harness_fd``: the pytest process's end of the harness channel (its app runs
         elsewhere), or the app's end.
         """
-        request = json.dumps(
-            {
-                "args": args,
-                "env": env,
-                "cwd": str(cwd),
-                "memory": memory,
-                "file_size": file_size,
-                "cgroups": [str(group) for group in cgroups],
-                "nproc": nproc,
-                "sandbox": sandbox,
-                "program": program,
-                "harness": harness_fd is not None,
-            }
-        ).encode()
+        request = ForkRequest(
+            args=args,
+            env=env,
+            cwd=str(cwd),
+            memory=memory,
+            file_size=file_size,
+            cgroups=[str(group) for group in cgroups],
+            nproc=nproc,
+            sandbox=sandbox,
+            program=program,
+            harness=harness_fd is not None,
+        ).to_json()
         status_read = self._send(request, output_fd, channel_fds, harness_fd)
         pid, rest = self._read_pid(status_read)
         return ForkedProcess(pid, status_read, rest, ["grader.host.zygote", *args])
