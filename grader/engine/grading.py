@@ -121,14 +121,7 @@ def grade(
     answers, sources = _read_inputs(submission, rubric, answers, sources)
     box = detect() if sandbox is None else sandbox
     manifest, outcomes, kept = _run_parts(
-        rubric,
-        sources,
-        answers,
-        the_suite,
-        selected,
-        sandbox=box if isinstance(box, Sandbox) else None,
-        jobs=jobs,
-        keep=keep,
+        rubric, sources, answers, the_suite, selected, sandbox=box, jobs=jobs, keep=keep
     )
     results, points_problems = _part_results(
         rubric, selected, answers, the_suite, manifest, outcomes
@@ -192,16 +185,17 @@ def _run_parts(
     suite: Suite,
     selected: list[Part],
     *,
-    sandbox: Sandbox | None,
+    sandbox: Sandbox | str,
     jobs: int | None,
     keep: Path | None,
 ) -> tuple[Manifest, dict[str, RunOutcome], list[str]]:
     """The manifest and the run of every selected part that has tests in ``suite``.
 
     They run side by side, ``jobs`` at a time (``default_jobs`` when not
-    given): each thread only waits on its own processes. The scratch folder
-    holds the hidden tests and is deleted at the end: ``keep`` copies it
-    first (the problems doing so met are returned third).
+    given): each thread only waits on its own processes. ``sandbox``: a
+    string says why there is none (the parts then run unsandboxed). The
+    scratch folder holds the hidden tests and is deleted at the end:
+    ``keep`` copies it first (the problems doing so met are returned third).
     """
     to_run = [part for part in selected if _test_paths(rubric, part, suite)]
     workers = jobs if jobs and jobs > 0 else default_jobs(len(to_run) + 1)
@@ -220,7 +214,7 @@ def _run_parts(
                 answers[part.id],
                 suite,
                 scratch / part.id,
-                sandbox,
+                sandbox if isinstance(sandbox, Sandbox) else None,
             )
             for part in to_run
         }
