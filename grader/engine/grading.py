@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from grader.engine.integrity import scan_sources
 from grader.engine.workspace import (
@@ -38,10 +37,10 @@ from grader.engine.workspace import (
 from grader.host import portable
 from grader.host.runner import TESTS_ENDED, RunOutcome, describe_exit, run_pytest, run_resuming
 from grader.host.sandbox import Sandbox, detect, why_not
+from grader.judge.records import Collected, CollectedTest, CollectError, Result
 from grader.messages.feedback import did_not_finish
 from grader.model.errors import GraderError
 from grader.model.results import (
-    STATUSES,
     GradeResult,
     PartResult,
     Status,
@@ -55,17 +54,8 @@ from grader.model.results import (
 from grader.model.rubric import TESTS_DIR, Part, Rubric, load_rubric
 from grader.model.text import clean
 
-
-@dataclass(frozen=True)
-class ExpectedTest:
-    """A test the manifest found: its id, file, points and line."""
-
-    nodeid: str
-    file: str
-    points: float | None
-    problem: str
-    line_no: int
-    in_app_evidence: bool = False
+# A test the manifest found: its id, file, points and line, as the plugin collected it.
+ExpectedTest = CollectedTest
 
 
 @dataclass
@@ -125,59 +115,18 @@ def grade(
     """
     started = time.monotonic()
     submission = Path(submission)
-    if not submission.is_dir():
-        raise GraderError(f"no such directory: {submission}")
+    the_suite = _checked_request(submission, suite)
     rubric = rubric or load_rubric()
-    the_suite = suite_named(suite)
     selected = [rubric.part(p) for p in parts] if parts else list(rubric.parts)
-    if answers is None:
-        answers = {part.id: find_answers(submission, part) for part in rubric.parts}
-    if sources is None:
-        sources = load_sources(rubric)
-    if not any(a.path for found in answers.values() for a in found):
-        wanted = ", ".join(f for part in rubric.parts for f in part.files)
-        raise GraderError(f"no answer file in {submission} (looked for {wanted})")
-
+    answers, sources = _read_inputs(submission, rubric, answers, sources)
     box = detect() if sandbox is None else sandbox
-    to_run = [part for part in selected if _test_paths(rubric, part, the_suite)]
-    workers = jobs if jobs and jobs > 0 else default_jobs(len(to_run) + 1)
-    with (
-        tempfile.TemporaryDirectory(prefix="grader-") as tmp,
-        ThreadPoolExecutor(max_workers=workers) as pool,
-    ):
-        scratch = Path(tmp)
-        manifest_future = _MANIFESTS.get(
-            pool, rubric, sources, the_suite, to_run, scratch / "manifest"
-        )
-        runs: dict[str, Future[RunOutcome]] = {
-            part.id: pool.submit(
-                _run_part,
-                rubric,
-                sources,
-                part,
-                answers[part.id],
-                the_suite,
-                scratch / part.id,
-                box if isinstance(box, Sandbox) else None,
-            )
-            for part in to_run
-        }
-        manifest = manifest_future.result()
-        outcomes = {part_id: future.result() for part_id, future in runs.items()}
-        kept = _keep_workspaces(scratch, keep) if keep is not None else []
-
-    problems = list(manifest.errors) + kept
-    results = []
-    for part in rubric.parts:
-        expected = manifest.for_part(part)
-        problems += _points_problems(part, expected, the_suite, selected=part in selected)
-        if part.id not in outcomes:
-            results.append(_ungraded(part, answers[part.id], the_suite, part in selected))
-            continue
-        results.append(_part_result(rubric, part, answers[part.id], expected, outcomes[part.id]))
-    if strict and problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise GraderError(f"instructor error: {problems[0]}{more}")
+    manifest, outcomes, kept = _run_parts(
+        rubric, sources, answers, the_suite, selected, sandbox=box, jobs=jobs, keep=keep
+    )
+    results, points_problems = _part_results(
+        rubric, selected, answers, the_suite, manifest, outcomes
+    )
+    problems = _instructor_problems([*manifest.errors, *kept, *points_problems], strict=strict)
     return GradeResult(
         title=rubric.title,
         suite=the_suite,
@@ -187,6 +136,111 @@ def grade(
         problems=problems,
         unsandboxed=why_not(box),
     )
+
+
+def _instructor_problems(problems: list[str], *, strict: bool) -> list[str]:
+    """The problems for the grade's report; with ``strict`` the first one is raised instead,
+    for an instructor who wants a broken rubric to stop a batch rather than be noted."""
+    if strict and problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise GraderError(f"instructor error: {problems[0]}{more}")
+    return problems
+
+
+def _checked_request(submission: Path, suite: str) -> Suite:
+    """The suite asked for, once the request makes sense (else ``GraderError``)."""
+    if not submission.is_dir():
+        raise GraderError(f"no such directory: {submission}")
+    return suite_named(suite)
+
+
+def _read_inputs(
+    submission: Path,
+    rubric: Rubric,
+    answers: dict[str, list[Answer]] | None,
+    sources: Sources | None,
+) -> tuple[dict[str, list[Answer]], Sources]:
+    """The answer files and the pristine sources, read now unless the caller already has.
+
+    A submission without one answer file cannot be graded at all: that is a
+    ``GraderError`` naming the files looked for, not a grade of zero.
+    """
+    if answers is None:
+        answers = {part.id: find_answers(submission, part) for part in rubric.parts}
+    if sources is None:
+        sources = load_sources(rubric)
+    if not any(a.path for found in answers.values() for a in found):
+        wanted = ", ".join(f for part in rubric.parts for f in part.files)
+        raise GraderError(f"no answer file in {submission} (looked for {wanted})")
+    return answers, sources
+
+
+def _run_parts(
+    rubric: Rubric,
+    sources: Sources,
+    answers: dict[str, list[Answer]],
+    suite: Suite,
+    selected: list[Part],
+    *,
+    sandbox: Sandbox | str,
+    jobs: int | None,
+    keep: Path | None,
+) -> tuple[Manifest, dict[str, RunOutcome], list[str]]:
+    """The manifest and the run of every selected part that has tests in ``suite``.
+
+    They run side by side, ``jobs`` at a time (``default_jobs`` when not
+    given): each thread only waits on its own processes. ``sandbox``: a
+    string says why there is none (the parts then run unsandboxed). The
+    scratch folder holds the hidden tests and is deleted at the end:
+    ``keep`` copies it first (the problems doing so met are returned third).
+    """
+    to_run = [part for part in selected if _test_paths(rubric, part, suite)]
+    workers = jobs if jobs and jobs > 0 else default_jobs(len(to_run) + 1)
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-") as tmp,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
+        scratch = Path(tmp)
+        manifest_future = _MANIFESTS.get(pool, rubric, sources, suite, to_run, scratch / "manifest")
+        runs: dict[str, Future[RunOutcome]] = {
+            part.id: pool.submit(
+                _run_part,
+                rubric,
+                sources,
+                part,
+                answers[part.id],
+                suite,
+                scratch / part.id,
+                sandbox if isinstance(sandbox, Sandbox) else None,
+            )
+            for part in to_run
+        }
+        manifest = manifest_future.result()
+        outcomes = {part_id: future.result() for part_id, future in runs.items()}
+        kept = _keep_workspaces(scratch, keep) if keep is not None else []
+    return manifest, outcomes, kept
+
+
+def _part_results(
+    rubric: Rubric,
+    selected: list[Part],
+    answers: dict[str, list[Answer]],
+    suite: Suite,
+    manifest: Manifest,
+    outcomes: dict[str, RunOutcome],
+) -> tuple[list[PartResult], list[str]]:
+    """Every part of the rubric in order, graded or not, and the instructor errors in the
+    points its tests declare (checked for the selected parts, run or not)."""
+    results = []
+    problems: list[str] = []
+    for part in rubric.parts:
+        expected = manifest.for_part(part)
+        problems += _points_problems(part, expected, suite, selected=part in selected)
+        if part.id not in outcomes:
+            results.append(_ungraded(part, answers[part.id], suite, part in selected))
+            continue
+        results.append(_part_result(rubric, part, answers[part.id], expected, outcomes[part.id]))
+    return results, problems
 
 
 def _keep_workspaces(scratch: Path, keep: Path) -> list[str]:
@@ -331,30 +385,16 @@ def collect_manifest(
         budget=rubric.part_timeout,
         collect_only=True,
     )
-    collected = outcome.events("collected")
+    collected = outcome.events(Collected)
     if not collected:
         last = outcome.output.strip().splitlines()[-1:] or ["no output"]
         raise GraderError(f"could not collect the grading tests with the starter: {last[0]}")
-    for raw in collected[-1].get("tests", []):
-        manifest.tests.append(_expected(raw))
-    for error in outcome.events("collect_error"):
+    manifest.tests += collected[-1].tests
+    for error in outcome.events(CollectError):
         manifest.errors.append(
-            f"{_name(str(error.get('nodeid', '')))} cannot be collected even with the starter: "
-            f"{error.get('message', '')}"
+            f"{_name(error.nodeid)} cannot be collected even with the starter: {error.message}"
         )
     return manifest
-
-
-def _expected(raw: dict[str, Any]) -> ExpectedTest:
-    points = raw.get("points")
-    return ExpectedTest(
-        nodeid=str(raw.get("nodeid", "")),
-        file=str(raw.get("file", "")),
-        points=float(points) if isinstance(points, int | float) else None,
-        problem=str(raw.get("problem", "")),
-        line_no=int(raw.get("line_no") or 0),
-        in_app_evidence=raw.get("in_app_evidence") is True,
-    )
 
 
 def _name(nodeid: str) -> str:
@@ -429,8 +469,13 @@ def _part_result(
     expected: list[ExpectedTest],
     outcome: RunOutcome,
 ) -> PartResult:
-    reported = {str(r.get("nodeid")): r for r in outcome.events("result")}
-    collect_errors = [str(e.get("message", "")) for e in outcome.events("collect_error")]
+    """A graded part: one result per test the manifest expects, whatever the run reported.
+
+    The manifest, not the run, decides which tests exist; the run's records
+    only say how each went. Messages that quote the hidden tests are
+    withheld, and the warnings (for the instructor) say so.
+    """
+    verdicts = _Verdicts(rubric, outcome)
     notes = _file_notes(answers)
     warnings = [clean(str(f)) for f in scan_sources((a.file, a.content) for a in answers if a.path)]
     warnings += [f"integrity: {clean(problem)}" for problem in outcome.integrity]
@@ -441,22 +486,11 @@ def _part_result(
         notes.append(did_not_finish("part", rubric.part_timeout))
     tests = []
     for test in expected:
-        points = test.points or 0.0
-        record = reported.get(test.nodeid)
-        status: Status
-        if record is not None:
-            raw_status = str(record.get("outcome"))
-            status = raw_status if raw_status in STATUSES else "error"
-            message = clean(str(record.get("message", "")))
-            duration = float(record.get("duration") or 0.0)
-        else:
-            status, message = _missing(rubric, outcome, collect_errors)
-            duration = 0.0
-        if outcome.integrity:
-            status, message = "error", UNTRUSTED
+        status, message, duration = verdicts.of(test.nodeid)
         if any(line in message for line in secret_lines):
             warnings.append(f"{_name(test.nodeid)}: the message quoted the hidden tests (withheld)")
             message = QUOTED_HIDDEN
+        points = test.points or 0.0
         tests.append(
             TestResult(
                 name=_name(test.nodeid),
@@ -480,6 +514,30 @@ def _part_result(
         duration=round(outcome.duration, 3),
         warnings=warnings,
     )
+
+
+class _Verdicts:
+    """Each expected test's status, message and seconds, from one part's run."""
+
+    def __init__(self, rubric: Rubric, outcome: RunOutcome) -> None:
+        self._rubric = rubric
+        self._outcome = outcome
+        self._reported = {result.nodeid: result for result in outcome.events(Result)}
+        self._collect_errors = [error.message for error in outcome.events(CollectError)]
+
+    def of(self, nodeid: str) -> tuple[Status, str, float]:
+        """The test's own record when it reported, else why it never did; when the run's
+        records cannot be trusted, none of them counts."""
+        record = self._reported.get(nodeid)
+        status: Status
+        if record is not None:
+            status, message, duration = record.outcome, clean(record.message), record.duration
+        else:
+            status, message = _missing(self._rubric, self._outcome, self._collect_errors)
+            duration = 0.0
+        if self._outcome.integrity:
+            status, message = "error", UNTRUSTED
+        return status, message, duration
 
 
 _PLACE = re.compile(r"\bhomework/[\w/]+\.py:\d+")

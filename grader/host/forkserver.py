@@ -1,7 +1,7 @@
 """The grader's end of the fork server (``grader.host.zygote``): start it, ask it for processes.
 
-Starting a grading process costs 0.7-0.8 s of CPU before the first test
-(pytest and its plugins, Django, httpx/respx, Celery), several times per
+Starting a grading process costs most of a second of CPU before the first
+test (pytest and its plugins, Django, httpx/respx, Celery), several times per
 submission. The zygote pays that once per grader process and forks a child
 per part; ``ForkServer.spawn`` returns a ``ForkedProcess`` that the runner
 waits on, times out and kills by process group exactly like a
@@ -29,6 +29,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from grader.host.forkrequest import ForkRequest
 
 ENV_SWITCH = "GRADER_FORKSERVER"
 START_TIMEOUT = 120.0  # the imports, on a loaded machine
@@ -159,21 +161,36 @@ class ForkServer:
         ``harness_fd``: the pytest process's end of the harness channel (its app runs
         elsewhere), or the app's end.
         """
-        request = json.dumps(
-            {
-                "args": args,
-                "env": env,
-                "cwd": str(cwd),
-                "memory": memory,
-                "file_size": file_size,
-                "cgroups": [str(group) for group in cgroups],
-                "nproc": nproc,
-                "sandbox": sandbox,
-                "program": program,
-                "harness": harness_fd is not None,
-            }
-        ).encode()
-        placeholder = os.open(os.devnull, os.O_RDONLY)  # for a descriptor this child lacks
+        request = ForkRequest(
+            args=args,
+            env=env,
+            cwd=str(cwd),
+            memory=memory,
+            file_size=file_size,
+            cgroups=[str(group) for group in cgroups],
+            nproc=nproc,
+            sandbox=sandbox,
+            program=program,
+            harness=harness_fd is not None,
+        ).to_json()
+        status_read = self._send(request, output_fd, channel_fds, harness_fd)
+        pid, rest = self._read_pid(status_read)
+        return ForkedProcess(pid, status_read, rest, ["grader.host.zygote", *args])
+
+    def _send(
+        self,
+        request: bytes,
+        output_fd: int,
+        channel_fds: tuple[int, int] | None,
+        harness_fd: int | None,
+    ) -> int:
+        """Send one request with its descriptors; return our end of the child's status pipe.
+
+        The zygote expects ``FDS_PER_REQUEST`` descriptors in a fixed order, so
+        the null device stands in for the ones this child lacks. A request the
+        socket refuses marks the server broken: it is not asked again.
+        """
+        placeholder = os.open(os.devnull, os.O_RDONLY)
         fds = [
             output_fd,
             *(channel_fds or (placeholder, placeholder)),
@@ -195,6 +212,14 @@ class ForkServer:
         finally:
             os.close(status_write)  # the zygote holds its copy: EOF when it is gone
             os.close(placeholder)
+        return status_read
+
+    def _read_pid(self, status_read: int) -> tuple[int, bytes]:
+        """The child's pid from its status pipe (``pid N``), and what followed it.
+
+        A zygote that does not answer within ``FORK_TIMEOUT`` is stopped and
+        not used again: the caller spawns instead.
+        """
         buffered = b""
         deadline = time.monotonic() + FORK_TIMEOUT
         while b"\n" not in buffered:
@@ -204,7 +229,7 @@ class ForkServer:
             chunk = os.read(status_read, 4096) if left > 0 and poller.poll(left * 1000) else b""
             if not chunk:
                 os.close(status_read)
-                self.broken = True  # a zygote that does not answer is not used again
+                self.broken = True
                 self.close()
                 raise ForkServerError("no pid from the fork server")
             buffered += chunk
@@ -213,7 +238,7 @@ class ForkServer:
         if word != "pid":
             os.close(status_read)
             raise ForkServerError(f"fork failed: {value}")
-        return ForkedProcess(int(value), status_read, rest, ["grader.host.zygote", *args])
+        return int(value), rest
 
     def close(self) -> None:
         """Stop the zygote: it sees EOF, kills any child still running and exits."""

@@ -1,6 +1,6 @@
 """Enter a sandbox that bubblewrap already made, from a process forked by the zygote.
 
-A fresh interpreter per grading process costs 0.7-0.8 s of CPU in imports;
+A fresh interpreter per grading process costs most of a second of CPU in imports;
 the zygote (``grader.host.zygote``) pays that once. To keep that inside the
 sandbox, the grader (as root) starts the sandbox with a placeholder process
 (``Sandbox.hold``), and the zygote's child joins its namespaces here: it

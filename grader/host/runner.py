@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import os
@@ -25,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 import grader
 from grader.host import forkserver, portable
@@ -33,21 +34,13 @@ from grader.host.containment import Containment, contain
 from grader.host.launch import HARNESS_FD_ENV
 from grader.host.sandbox import HOME as SANDBOX_HOME
 from grader.host.sandbox import Sandbox
+from grader.judge import PYTEST_PLUGINS
 from grader.judge.channel import ENV_VAR, HANDOFF, SignedChannel, open_signed_channel, read_signed
 from grader.judge.guard import digests
+from grader.judge.records import Collected, GradingDigests, Record, Result, Start, parse_records
 from grader.model.rubric import TESTS_DIR
 
-# Module paths of the plugins (their pytest11 entry points), not package names:
-# ``-p pytest_django`` would register the package, whose __init__ has no hooks.
-PLUGINS = (
-    "pytest_django.plugin",
-    "pytest_asyncio.plugin",
-    "pytest_timeout",
-    "pytest_socket",
-    "respx.plugin",
-    "grader.judge.plugin",
-    "grader.judge.fixtures",
-)
+PLUGINS = PYTEST_PLUGINS  # named to every grading pytest with ``-p``
 MEMORY_LIMIT = 2 * 1024**3
 FILE_SIZE_LIMIT = 256 * 1024**2
 OUTPUT_TAIL = 64 * 1024
@@ -69,6 +62,9 @@ _SECRET = re.compile(
 )
 
 
+_R = TypeVar("_R", bound=Record)
+
+
 @dataclass
 class RunOutcome:
     """What one pytest process left behind.
@@ -79,7 +75,7 @@ class RunOutcome:
     (it may quote test source: never show it to students).
     """
 
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     returncode: int = 0
     timed_out: bool = False
     duration: float = 0.0
@@ -91,9 +87,9 @@ class RunOutcome:
     launcher: str = ""
     app_ended: bool = False  # the run stopped because the app's process ended
 
-    def events(self, name: str) -> list[dict[str, Any]]:
-        """The records of one kind (``collected``, ``result``, ``finish``...)."""
-        return [r for r in self.records if r.get("event") == name]
+    def events(self, kind: type[_R]) -> list[_R]:
+        """The records of one kind (``Collected``, ``Result``, ``Finish``...)."""
+        return [r for r in self.records if isinstance(r, kind)]
 
 
 def child_environment(home: Path) -> dict[str, str]:
@@ -456,70 +452,121 @@ def run_pytest(
     """
     home = scratch / "home"
     home.mkdir(parents=True, exist_ok=True)
-    env = child_environment(home)
-    if expected_files is None:
-        expected_files = grading_files(workspace)
-    log = scratch / "output.log"
-    app_log = scratch / "app.log"
-    exit_file = scratch / "app-exit"
-    outcome = RunOutcome()
-    started = time.monotonic()
+    digests = GradingDigests(grading_files(workspace) if expected_files is None else expected_files)
+    exit_file, outcome, started = scratch / "app-exit", RunOutcome(), time.monotonic()
     cleanups: list[Callable[[], None]] = []
-    app_process: _Process | None = None
     with (
         contain(memory=MEMORY_LIMIT) as bound,
-        open_signed_channel(scratch, {"digests": expected_files}) as channel,
-        log.open("wb") as output,
-        app_log.open("wb") as app_output,
+        open_signed_channel(scratch, digests.to_json()) as channel,
+        (scratch / "output.log").open("wb") as output,
+        (scratch / "app.log").open("wb") as app_output,
     ):
-        trusted_end: int | None = None
-        if app is not None:
-            env = _harness_env(env, app, sandbox, exit_file)
-            if _grader_starts_app(sandbox):
-                app_process, trusted_end = _start_app(
-                    app, sandbox, bound, app_output.fileno(), home, cleanups
-                )
         launch = _Launch(
             workspace=workspace,
             test_paths=test_paths,
-            env=env,
+            env=child_environment(home),
             output=output.fileno(),
             channel=channel,
             bound=bound,
             test_timeout=test_timeout,
             collect_only=collect_only,
-            harness_fd=trusted_end,
+        )
+        process, app_process, outcome.launcher = _start_both(
+            launch, app, sandbox, app_output.fileno(), home, exit_file, cleanups
         )
         try:
-            process, outcome.launcher = _start(launch, None, cleanups)
+            _wait(process, budget, bound, outcome)
         finally:
-            if trusted_end is not None:
-                os.close(trusted_end)  # pytest holds its own copy now
-        try:
-            outcome.returncode = process.wait(timeout=budget)
-        except subprocess.TimeoutExpired:
-            outcome.timed_out = True
-            _kill_group(process.pid)
-            bound.kill_all()
-            outcome.returncode = process.wait()
-        finally:
-            # Whatever the student's code started in the group (and cgroup) goes too.
-            _kill_group(process.pid)
-            if app_process is not None:
-                _kill_group(app_process.pid)
-            for cleanup in cleanups:
-                cleanup()
-            bound.kill_all()
+            _reap(process, app_process, bound, cleanups)
             app_code = _app_exit(app_process, exit_file)
     outcome.duration = time.monotonic() - started
-    if app_process is not None:
+    _conclude(outcome, app_process is not None, app_code)
+    _read_channel(outcome, channel)
+    outcome.output = _tail(scratch / "output.log") + _tail(scratch / "app.log")
+    return outcome
+
+
+def _conclude(outcome: RunOutcome, app_started: bool, app_code: int | None) -> None:
+    """Say how the run ended from the app's side too: pytest's ``APP_GONE_EXIT`` means the
+    app ended first, and then the app's own status is the one worth telling."""
+    if app_started:
         outcome.launcher = f"app:{outcome.launcher}"
     if outcome.returncode == APP_GONE_EXIT and app_code is not None:
         outcome.app_ended = True
         outcome.returncode = app_code
-    outcome.records, outcome.integrity = read_signed(channel.path, channel.key)
-    outcome.output = _tail(log) + _tail(app_log)
-    return outcome
+
+
+def _start_both(
+    launch: _Launch,
+    app: AppSpec | None,
+    sandbox: Sandbox | None,
+    app_output: int,
+    home: Path,
+    exit_file: Path,
+    cleanups: list[Callable[[], None]],
+) -> tuple[_Process, _Process | None, str]:
+    """Start the app when the grader is the one to start it, then the trusted pytest.
+
+    The app comes first so that pytest can be handed the trusted end of the
+    app's channel; without a sandbox on a platform that cannot pass
+    descriptors, the harness starts the app itself from what its
+    environment says. ``exit_file``: where the harness writes the app's exit
+    status when it started the app. Returns pytest's process, the app's
+    (None when the grader did not start it) and how pytest was started.
+    """
+    app_process: _Process | None = None
+    trusted_end: int | None = None
+    if app is not None:
+        launch = dataclasses.replace(launch, env=_harness_env(launch.env, app, sandbox, exit_file))
+        if _grader_starts_app(sandbox):
+            app_process, trusted_end = _start_app(
+                app, sandbox, launch.bound, app_output, home, cleanups
+            )
+            launch = dataclasses.replace(launch, harness_fd=trusted_end)
+    try:
+        process, how = _start(launch, None, cleanups)
+    finally:
+        if trusted_end is not None:
+            os.close(trusted_end)  # pytest holds its own copy now
+    return process, app_process, how
+
+
+def _wait(process: _Process, budget: float, bound: Containment, outcome: RunOutcome) -> None:
+    """Wait for pytest for at most ``budget`` s; past it, kill its group and its cgroup."""
+    try:
+        outcome.returncode = process.wait(timeout=budget)
+    except subprocess.TimeoutExpired:
+        outcome.timed_out = True
+        _kill_group(process.pid)
+        bound.kill_all()
+        outcome.returncode = process.wait()
+
+
+def _reap(
+    process: _Process,
+    app_process: _Process | None,
+    bound: Containment,
+    cleanups: list[Callable[[], None]],
+) -> None:
+    """Kill whatever is left: what the student's code started in either process's group
+    (and cgroup) must not outlive the run, however pytest ended."""
+    _kill_group(process.pid)
+    if app_process is not None:
+        _kill_group(app_process.pid)
+    for cleanup in cleanups:
+        cleanup()
+    bound.kill_all()
+
+
+def _read_channel(outcome: RunOutcome, channel: SignedChannel) -> None:
+    """The run's typed records: signed lines in sequence, each checked for its shape.
+
+    What was forged, replayed or malformed is dropped and goes to
+    ``outcome.integrity`` for the instructor.
+    """
+    raw, outcome.integrity = read_signed(channel.path, channel.key)
+    outcome.records, malformed = parse_records(raw)
+    outcome.integrity += malformed
 
 
 def _start_app(
@@ -622,61 +669,70 @@ def run_resuming(
     expected_files = grading_files(trusted)
     template = database_template(trusted)
     expected: list[str] | None = None
-    args: list[str] | None = None
+    args = test_paths
     for attempt in itertools.count(1):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             merged.timed_out = True
             break
         run_scratch = scratch / f"run-{attempt}"
-        workspace = run_scratch / "ws"
-        build_app(workspace)
+        build_app(run_scratch / "ws")
         outcome = run_pytest(
             trusted,
-            test_paths if args is None else args,
+            args,
             scratch=run_scratch,
             test_timeout=test_timeout,
             budget=remaining,
             expected_files=expected_files,
             sandbox=sandbox,
-            app=AppSpec(workspace, template),
+            app=AppSpec(run_scratch / "ws", template),
         )
-        merged.integrity += outcome.integrity
-        merged.duration += outcome.duration
-        merged.returncode = outcome.returncode
-        merged.output = outcome.output
-        merged.timed_out = outcome.timed_out
-        merged.launcher = outcome.launcher
-        merged.records += [r for r in outcome.records if r.get("event") != "collected"]
+        _merge(merged, outcome)
         if expected is None:
-            collected = outcome.events("collected")
-            if not collected:
-                merged.records += outcome.records
-                break
-            expected = [str(t.get("nodeid")) for t in collected[-1].get("tests", [])]
-            merged.records.insert(0, collected[-1])
+            expected = _take_collected(merged, outcome)
+            if expected is None:
+                break  # nothing was collected: there is nothing to resume
         if outcome.timed_out:
             break
-        finished = {str(r.get("nodeid")) for r in merged.events("result")}
-        started = [str(r.get("nodeid")) for r in outcome.events("start")]
-        crashed = [n for n in started if n not in finished]
-        who = APP_ENDED if outcome.app_ended else TESTS_ENDED
-        for nodeid in crashed:
-            merged.records.append(
-                {
-                    "event": "result",
-                    "nodeid": nodeid,
-                    "outcome": "error",
-                    "message": f"{who} {describe_exit(outcome.returncode)} "
-                    "while this test was running.",
-                    "duration": 0.0,
-                }
-            )
-            finished.add(nodeid)
-        args = [n for n in expected if n not in finished]
-        if not args or not started:
+        merged.records += _results_of_crashed(merged, outcome)
+        finished = {result.nodeid for result in merged.events(Result)}
+        args = [nodeid for nodeid in expected if nodeid not in finished]
+        if not args or not outcome.events(Start):
             break
     return merged
+
+
+def _merge(merged: RunOutcome, outcome: RunOutcome) -> None:
+    """Add one run to the merged outcome: its records but the collection (only the first
+    run's counts), its time and integrity problems; its exit and output replace the
+    previous run's, since the last run is the one that says how the part ended."""
+    merged.integrity += outcome.integrity
+    merged.duration += outcome.duration
+    merged.returncode = outcome.returncode
+    merged.output = outcome.output
+    merged.timed_out = outcome.timed_out
+    merged.launcher = outcome.launcher
+    merged.records += [r for r in outcome.records if not isinstance(r, Collected)]
+
+
+def _take_collected(merged: RunOutcome, outcome: RunOutcome) -> list[str] | None:
+    """The first run's collection, put first in the merged records; its test ids are the
+    ones every later run resumes from (None: the run collected nothing)."""
+    collected = outcome.events(Collected)
+    if not collected:
+        return None
+    merged.records.insert(0, collected[-1])
+    return [test.nodeid for test in collected[-1].tests]
+
+
+def _results_of_crashed(merged: RunOutcome, outcome: RunOutcome) -> list[Result]:
+    """An ``error`` for each test that started in this run and never reported: the process
+    ended under it. The message says whose process (the app's or pytest's) and how."""
+    finished = {result.nodeid for result in merged.events(Result)}
+    who = APP_ENDED if outcome.app_ended else TESTS_ENDED
+    message = f"{who} {describe_exit(outcome.returncode)} while this test was running."
+    crashed = dict.fromkeys(s.nodeid for s in outcome.events(Start) if s.nodeid not in finished)
+    return [Result(nodeid, "error", message, duration=0.0) for nodeid in crashed]
 
 
 def _kill_group(pgid: int) -> None:

@@ -7,10 +7,11 @@ httpx, respx, Django's modules that need no settings, Celery, freezegun...),
 checks that it is still single-threaded (forking a process that runs other
 threads copies locks they may hold), says ``ready`` and then serves requests.
 
-A request is one message: a JSON object (pytest's arguments, the scrubbed
-environment, the workspace, the limits) with four descriptors attached
-(``SCM_RIGHTS``): the output file, the result channel, the channel's key pipe
-and a *status pipe* whose other end the grader keeps. The zygote forks; the
+A request is one message: a JSON ``grader.host.forkrequest.ForkRequest``
+(pytest's arguments, the scrubbed environment, the workspace, the limits),
+checked field by field before anything is forked, with five descriptors attached
+(``SCM_RIGHTS``): the output file, the result channel, the channel's key pipe,
+the harness socket and a *status pipe* whose other end the grader keeps. The zygote forks; the
 child does exactly what ``python -m grader.host.launch`` does after ``exec``:
 a new session (its own process group), every other descriptor closed, the
 pids cgroup or NPROC limit, memory/file/core limits, stdin from ``/dev/null``
@@ -45,6 +46,9 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
+from grader.host.forkrequest import ForkRequest, RequestError
+from grader.judge import PYTEST_PLUGINS
+
 # Modules a grading process imports anyway, importable before Django is configured
 # (none reads settings at import: those that do raise ImproperlyConfigured, and
 # were left out) and without starting a thread (checked at start-up). Student
@@ -54,13 +58,7 @@ PRELOAD = (
     "_pytest.python",
     "_pytest.fixtures",
     "_pytest.runner",
-    "pytest_django.plugin",
-    "pytest_asyncio.plugin",
-    "pytest_timeout",
-    "pytest_socket",
-    "respx.plugin",
-    "grader.judge.plugin",
-    "grader.judge.fixtures",
+    *PYTEST_PLUGINS,
     "grader.appside.server",
     "grader.host.launch",
     "grader.host.nsenter",
@@ -196,9 +194,9 @@ def _fork(
         return None
     output, channel, key, harness, status = fds
     try:
-        request = json.loads(data)
+        request = ForkRequest.from_json(data)
         pid = os.fork()
-    except (ValueError, OSError) as exc:
+    except (RequestError, OSError) as exc:
         _write(status, f"error {type(exc).__name__}: {exc}\n")
         _close_all(fds)
         return None
@@ -219,42 +217,17 @@ def _fork(
     return pidfd, pid, status
 
 
-def _child(request: dict[str, Any], output: int, channel: int, key: int, harness: int) -> NoReturn:
+def _child(request: ForkRequest, output: int, channel: int, key: int, harness: int) -> NoReturn:
     """In the forked child: become what ``grader.host.launch`` is after ``exec``, run pytest (or
-    the app server, ``"program": "app"``), exit."""
+    the app server, ``program="app"``), exit."""
     code = 1
     try:
         os.setsid()  # its own session and process group, as start_new_session
         _close_other_fds({0, 1, 2, output, channel, key, harness})
-        from grader.host.launch import HARNESS_FD_ENV, apply_limits, run_app, run_pytest_main
-        from grader.judge.channel import ENV_VAR, ChannelWriter
+        _confine(request, output)
+        if request.program == "app":  # the channel is the app's end of the harness
+            from grader.host.launch import run_app
 
-        apply_limits(
-            memory=int(request["memory"]),
-            file_size=int(request["file_size"]),
-            cgroups=[Path(group) for group in request.get("cgroups") or []],
-            nproc=request.get("nproc"),
-        )
-        box = request.get("sandbox")
-        if box:  # into the sandbox, as the unprivileged uid, before any workspace code
-            from grader.host import nsenter
-
-            nsenter.enter(int(box["pid"]))
-            nsenter.split()
-            nsenter.drop_privileges(int(box["uid"]))
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(output, 1)
-        os.dup2(output, 2)
-        _close_all([devnull, output])
-        workspace = str(request["cwd"])
-        os.chdir(workspace)
-        os.environ.clear()  # os.environ also updates the C environment (subprocesses)
-        os.environ.update({str(k): str(v) for k, v in request["env"].items()})
-        time.tzset()
-        tempfile.tempdir = None  # TMPDIR is the part's home now
-        sys.path[0] = workspace  # what ``python -m`` puts first when started there
-        if request.get("program") == "app":  # the channel is the app's end of the harness
             _close_all([channel, key])
             sys.argv = ["grader.appside"]
             code = run_app(harness)
@@ -262,15 +235,7 @@ def _child(request: dict[str, Any], output: int, channel: int, key: int, harness
                 with contextlib.suppress(BaseException):
                     stream.flush()
             os._exit(code & 0xFF)  # threads still held by the student's code do not count
-        else:
-            os.environ[ENV_VAR] = f"{channel},{key}"
-            if request.get("harness"):
-                os.environ[HARNESS_FD_ENV] = str(harness)
-            else:
-                _close_all([harness])
-            sys.argv = ["grader.host.launch", *request["args"]]
-            writer = ChannelWriter.from_environment()
-            code = run_pytest_main(list(request["args"]), writer)
+        code = _run_pytest(request, channel, key, harness)
     except SystemExit as exc:
         code = _exit_code(exc.code)
     except BaseException:  # as the interpreter would: print and exit 1
@@ -279,6 +244,51 @@ def _child(request: dict[str, Any], output: int, channel: int, key: int, harness
         code = 1
     finally:
         _finish(code)
+
+
+def _confine(request: ForkRequest, output: int) -> None:
+    """Limits, then the sandbox (as the unprivileged uid), then the standard streams, the
+    workspace and the scrubbed environment: all before any workspace code can run."""
+    from grader.host.launch import apply_limits
+
+    apply_limits(
+        memory=request.memory,
+        file_size=request.file_size,
+        cgroups=[Path(group) for group in request.cgroups],
+        nproc=request.nproc,
+    )
+    if request.sandbox:
+        from grader.host import nsenter
+
+        nsenter.enter(request.sandbox["pid"])
+        nsenter.split()
+        nsenter.drop_privileges(request.sandbox["uid"])
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    _close_all([devnull, output])
+    os.chdir(request.cwd)
+    os.environ.clear()  # os.environ also updates the C environment (subprocesses)
+    os.environ.update(request.env)
+    time.tzset()
+    tempfile.tempdir = None  # TMPDIR is the part's home now
+    sys.path[0] = request.cwd  # what ``python -m`` puts first when started there
+
+
+def _run_pytest(request: ForkRequest, channel: int, key: int, harness: int) -> int:
+    """The trusted pytest, with the channel taken (and its key read) before pytest starts."""
+    from grader.host.launch import HARNESS_FD_ENV, run_pytest_main
+    from grader.judge.channel import ENV_VAR, ChannelWriter
+
+    os.environ[ENV_VAR] = f"{channel},{key}"
+    if request.harness:
+        os.environ[HARNESS_FD_ENV] = str(harness)
+    else:
+        _close_all([harness])
+    sys.argv = ["grader.host.launch", *request.args]
+    writer = ChannelWriter.from_environment()
+    return run_pytest_main(list(request.args), writer)
 
 
 def _finish(code: int) -> NoReturn:

@@ -7,7 +7,8 @@ test or answer file is imported): it duplicates it to a non-inheritable
 descriptor, closes the original and deletes the variable, so the student's
 code finds no path in its environment and subprocesses it starts inherit
 nothing. One JSON object per line; the parent reads the file after the child
-is gone, at most ``MAX_BYTES`` of it.
+is gone, at most ``MAX_BYTES`` of it. This module frames the objects; what
+each one holds is ``grader.judge.records``'s to define and check.
 
 Every detail of the channel lives in this module so that it can be hardened
 in one place.

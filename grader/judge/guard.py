@@ -47,6 +47,7 @@ WATCHED: dict[str, tuple[str, ...]] = {
     "grader.judge.channel": ("ChannelWriter",),
     "grader.messages.feedback": ("expect", "feedback"),
     "grader.judge.plugin": ("Reporter", "ChannelPlugin", "_final", "marker_points"),
+    "grader.judge.records": ("Collected", "CollectedTest", "Result", "Tampered", "Finish"),
     "json": ("dumps",),
     "json.encoder": ("JSONEncoder",),
     "hmac": ("new", "HMAC"),

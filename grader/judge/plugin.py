@@ -25,13 +25,15 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import re
+import signal
 import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -40,8 +42,20 @@ from grader.judge.channel import MAX_MESSAGE, ChannelWriter
 from grader.judge.client import AppError
 from grader.judge.fixtures import IN_APP_MARKER
 from grader.judge.guard import Guard, changed_files
+from grader.judge.records import (
+    Collected,
+    CollectedTest,
+    CollectError,
+    Finish,
+    GradingDigests,
+    Record,
+    Result,
+    Start,
+    Tampered,
+)
 from grader.messages.feedback import did_not_finish
 from grader.messages.hints import TRAPS, exception_hint, relative
+from grader.model.results import Status
 from grader.model.rubric import TESTS_DIR
 
 MARKER = "points"
@@ -49,7 +63,6 @@ WATCHDOG_EXIT = 75
 # pytest-timeout's alarm covers set-up, call and clean-up together: a test still
 # running this long after its limit cannot be stopped from inside.
 WATCHDOG_GRACE = 5.0
-_TIMEOUT = re.compile(r"^Timeout \(>([0-9.]+)s\) from pytest-timeout")
 _PHASES = ("setup", "call", "teardown")
 TAMPERED = (
     "Your code changed the test framework, the grader or the grading tests while they ran "
@@ -96,13 +109,44 @@ def marker_points(item: pytest.Item) -> tuple[float | None, str]:
     return float(value), ""
 
 
+@dataclass
+class _Alarm:
+    """pytest-timeout's alarm for one test: its limit, and the exception it raised, if any."""
+
+    timeout: float
+    raised: BaseException | None = None
+
+
+_ALARM = pytest.StashKey[_Alarm]()
+
+
+def _mark_alarm(alarm: _Alarm) -> None:
+    """Wrap the SIGALRM handler pytest-timeout has just installed, so that the exception
+    it raises is known by identity: a timeout is recognised by what happened, not by
+    matching the text of its message (which any ``pytest.fail`` could imitate)."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        return  # pytest-timeout then uses its thread method instead
+    handler = signal.getsignal(signal.SIGALRM)
+    if not callable(handler):
+        return
+
+    def marked(signum: int, frame: FrameType | None) -> None:
+        try:
+            handler(signum, frame)
+        except BaseException as exc:
+            alarm.raised = exc
+            raise
+
+    signal.signal(signal.SIGALRM, marked)
+
+
 class Reporter:
     """Streams the session to the grader, one record per line."""
 
     def __init__(self, writer: ChannelWriter, rootpath: Path) -> None:
         self._writer = writer
         self._student_dir = str(rootpath.resolve() / "homework") + os.sep
-        self._phases: dict[str, dict[str, tuple[str, str]]] = {}
+        self._phases: dict[str, dict[str, tuple[Status, str]]] = {}
         self._durations: dict[str, float] = {}
         self._exitstatus = 0
         # One final result per test: the watchdog thread and the main thread
@@ -118,6 +162,11 @@ class Reporter:
         self._send = writer.send
         self._tampered: list[str] = []
         self._warnings: list[warnings.WarningMessage] = []
+        self._watchdog: threading.Timer | None = None
+
+    def _emit(self, record: Record) -> None:
+        """Send one typed record (``grader.judge.records``) down the channel."""
+        self._send(record.to_json())
 
     # -- collection ----------------------------------------------------------
 
@@ -125,60 +174,65 @@ class Reporter:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A test file that cannot even be collected is reported at once."""
         if report.failed:
-            message = _collect_message(report)
-            self._writer.send(
-                {"event": "collect_error", "nodeid": report.nodeid, "message": message}
-            )
+            self._emit(CollectError(report.nodeid, _collect_message(report)))
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Every test that will run, with its points, before the first one starts."""
-        expected = getattr(self._writer, "payload", None)
-        if isinstance(expected, dict) and isinstance(expected.get("digests"), dict):
+        payload = getattr(self._writer, "payload", None)
+        if payload is not None:  # None: an unsigned channel (the plugin's own tests)
+            expected = GradingDigests.from_json(payload)
             self._note_tampering(
                 f"grading file {name} changed"
-                for name in changed_files(self._rootpath, expected["digests"])
+                for name in changed_files(self._rootpath, expected.files)
             )
         self._guard.watch_modules(self._rootpath / TESTS_DIR)
-        tests = []
-        for item in session.items:
-            points, problem = marker_points(item)
-            tests.append(
-                {
-                    "nodeid": item.nodeid,
-                    "file": item.path.name,
-                    "points": points,
-                    "problem": problem,
-                    "line_no": _line_no(item),
-                    "in_app_evidence": item.get_closest_marker(IN_APP_MARKER) is not None,
-                }
-            )
-        self._writer.send({"event": "collected", "tests": tests})
+        self._emit(Collected(tuple(_collected(item) for item in session.items)))
 
     # -- running -------------------------------------------------------------
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         """Say which test runs: if the process dies now, the grader knows whose fault."""
-        self._writer.send({"event": "start", "nodeid": nodeid})
+        self._emit(Start(nodeid))
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
-        """Watch the whole test, set-up and clean-up included.
+    @pytest.hookimpl(wrapper=True, optionalhook=True)
+    def pytest_timeout_set_timer(
+        self, item: pytest.Item, settings: Any
+    ) -> Generator[None, object, object]:
+        """pytest-timeout armed its alarm: note its limit, mark what it raises, start the watchdog.
 
         pytest-timeout's alarm fires once, and only where a signal can
         interrupt: a clean-up waiting for a hung thread, or code that ignores
         SIGALRM, would stall the process until the grader's budget ran out
         and cost every later test. The watchdog reports this test as a
-        timeout and ends the process; the grader runs the rest afresh.
+        timeout and ends the process; the grader runs the rest afresh. It
+        runs until the test's protocol ends, not until
+        ``pytest_timeout_cancel_timer``: pytest-timeout cancels its alarm as
+        soon as any phase fails (``pytest_exception_interact``), and the
+        clean-up after a failure is where a hung thread is waited for.
         """
-        limit = _test_timeout(item)
-        watchdog = None
-        if limit:
-            watchdog = threading.Timer(
-                limit + WATCHDOG_GRACE, self._expire, args=(item.nodeid, limit)
-            )
-            watchdog.daemon = True
-            watchdog.start()
+        armed = yield
+        limit = float(settings.timeout)
+        alarm = _Alarm(limit)
+        item.stash[_ALARM] = alarm
+        if settings.method == "signal":  # the thread method ends the process itself
+            _mark_alarm(alarm)
+        self._stop_watchdog()
+        self._watchdog = threading.Timer(
+            limit + WATCHDOG_GRACE, self._expire, args=(item.nodeid, limit)
+        )
+        self._watchdog.daemon = True
+        self._watchdog.start()
+        return armed
+
+    def _stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        """Collect Python's warnings during the test; stop its watchdog when it is over."""
         # Python's own warnings ("coroutine ... was never awaited") often name the
         # cause: the ones about the student's code go into the test's message.
         with warnings.catch_warnings(record=True) as caught:
@@ -186,8 +240,7 @@ class Reporter:
             try:
                 outcome = yield
             finally:
-                if watchdog is not None:
-                    watchdog.cancel()
+                self._stop_watchdog()
                 self._warnings = []
         for seen in caught:  # hand them on to pytest's own summary
             with contextlib.suppress(Exception):  # a "-W error" filter must not stop us
@@ -202,15 +255,13 @@ class Reporter:
             self._result_lock.release()  # it finished just in time
             return
         self._reported.add(nodeid)
-        self._writer.send(
-            {
-                "event": "result",
-                "nodeid": nodeid,
-                "outcome": "timeout",
-                "message": did_not_finish("stuck", limit),
-                "duration": round(limit + WATCHDOG_GRACE, 4),
-                "line_no": 0,
-            }
+        self._emit(
+            Result(
+                nodeid,
+                "timeout",
+                did_not_finish("stuck", limit),
+                duration=round(limit + WATCHDOG_GRACE, 4),
+            )
         )
         sys.stdout.flush()
         sys.stderr.flush()
@@ -229,7 +280,7 @@ class Reporter:
         elif report.skipped:
             phase[call.when] = ("skipped", _skip_reason(report))
         else:
-            phase[call.when] = self._classify(call.excinfo, call.when)
+            phase[call.when] = self._classify(item, call.excinfo, call.when)
             if phase[call.when][0] == "timeout":
                 # The interrupted code may live on in a thread and block the
                 # tests after it: stop here, the grader runs the rest afresh.
@@ -239,12 +290,12 @@ class Reporter:
             phase[call.when] = ("error", TAMPERED.format(what=self._tampered[0]))
         return report
 
-    def _note_tampering(self, found: Any) -> None:
+    def _note_tampering(self, found: Iterable[str]) -> None:
         """Tell the grader (once per finding) that the grading machinery was changed."""
         new = [what for what in found if what not in self._tampered]
         if new:
             self._tampered += new
-            self._send({"event": "tampered", "what": new})
+            self._emit(Tampered(tuple(new)))
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -275,29 +326,27 @@ class Reporter:
                 lines.append(line)
         return "".join(f"\n{line}" for line in lines[:3])
 
-    def _send_result(self, report: pytest.TestReport, status: str, message: str) -> None:
-        self._writer.send(
-            {
-                "event": "result",
-                "nodeid": report.nodeid,
-                "outcome": status,
-                "message": message[:MAX_MESSAGE],
-                "duration": round(self._durations.pop(report.nodeid, 0.0), 4),
-                "line_no": (report.location[1] + 1) if report.location[1] is not None else 0,
-            }
+    def _send_result(self, report: pytest.TestReport, status: Status, message: str) -> None:
+        self._emit(
+            Result(
+                report.nodeid,
+                status,
+                message[:MAX_MESSAGE],
+                duration=round(self._durations.pop(report.nodeid, 0.0), 4),
+                line_no=(report.location[1] + 1) if report.location[1] is not None else 0,
+            )
         )
 
     def _classify(
-        self, excinfo: pytest.ExceptionInfo[BaseException] | None, when: str
-    ) -> tuple[str, str]:
+        self, item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException] | None, when: str
+    ) -> tuple[Status, str]:
         if excinfo is None:
             return ("error", f"The test failed during {when} without an exception.")
         exc = excinfo.value
         text = str(exc)
-        timed_out = _TIMEOUT.match(text)
-        if timed_out:
-            seconds = float(timed_out.group(1))
-            return ("timeout", did_not_finish("test", seconds))
+        alarm = item.stash.get(_ALARM, None)
+        if alarm is not None and alarm.raised is exc:
+            return ("timeout", did_not_finish("test", alarm.timeout))
         if isinstance(exc, AppError):  # raised in the app: it says what and where itself
             message = f"{exc.type_name}: {exc.message}" if exc.message else exc.type_name
             if exc.where:
@@ -341,7 +390,7 @@ class Reporter:
         """Remember how the session ended; the grader learns it from the channel."""
         self._note_tampering(f"{name} was replaced" for name in self._changed())
         self._exitstatus = int(exitstatus)
-        self._writer.send({"event": "finish", "exitstatus": self._exitstatus})
+        self._emit(Finish(self._exitstatus))
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -361,7 +410,7 @@ class Reporter:
         self._writer.close()
 
 
-def _final(phases: dict[str, tuple[str, str]]) -> tuple[str, str]:
+def _final(phases: dict[str, tuple[Status, str]]) -> tuple[Status, str]:
     """One status for the test from its setup, call and teardown phases."""
     for when in _PHASES:
         status, message = phases.get(when, ("passed", ""))
@@ -398,16 +447,17 @@ def _collect_message(report: pytest.CollectReport) -> str:
     return text[:MAX_MESSAGE]
 
 
-def _test_timeout(item: pytest.Item) -> float:
-    """The item's pytest-timeout limit in seconds (0: none)."""
-    marker = item.get_closest_marker("timeout")
-    raw: Any = marker.args[0] if marker is not None and marker.args else None
-    if raw is None:
-        raw = item.config.getoption("timeout", None) or item.config.getini("timeout")
-    try:
-        return max(0.0, float(raw))
-    except (TypeError, ValueError):
-        return 0.0
+def _collected(item: pytest.Item) -> CollectedTest:
+    """What the grader learns of a test before it runs: where it is and its points."""
+    points, problem = marker_points(item)
+    return CollectedTest(
+        nodeid=item.nodeid,
+        file=item.path.name,
+        points=points,
+        problem=problem,
+        line_no=_line_no(item),
+        in_app_evidence=item.get_closest_marker(IN_APP_MARKER) is not None,
+    )
 
 
 def _line_no(item: pytest.Item) -> int:

@@ -17,6 +17,7 @@ import pytest
 from grader.engine.grading import grade
 from grader.engine.workspace import build_workspace, load_sources
 from grader.host import forkserver, runner, sandbox
+from grader.judge.records import Result
 from grader.model.rubric import Rubric
 from tests.support.fake_assignment import REFERENCE, submission
 
@@ -118,7 +119,7 @@ def test_the_outcome_says_how_the_process_started(fake: Rubric, tmp_path: Path) 
         workspace, paths, scratch=tmp_path / "run", test_timeout=5, budget=60
     )
     assert outcome.launcher == "forkserver"
-    assert [r["outcome"] for r in outcome.events("result")] == ["passed"] * 3
+    assert [r.outcome for r in outcome.events(Result)] == ["passed"] * 3
     assert outcome.integrity == []
 
 
@@ -133,7 +134,7 @@ def test_a_dead_fork_server_falls_back_to_spawning(
         workspace, paths, scratch=tmp_path / "run", test_timeout=5, budget=60
     )
     assert outcome.launcher == "spawn"
-    assert [r["outcome"] for r in outcome.events("result")] == ["passed"] * 3
+    assert [r.outcome for r in outcome.events(Result)] == ["passed"] * 3
     assert dead.broken
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 
 from grader.judge.channel import ENV_VAR, open_channel, read_records
+from grader.judge.plugin import WATCHDOG_EXIT
 
 pytest_plugins = ["pytester"]
 
@@ -298,3 +301,72 @@ def test_an_exception_of_a_known_trap_gets_its_hint(pytester: pytest.Pytester, r
         "(at homework/decode.py:5)\nHint: "
     )
     assert TRAPS["json_body"] in message
+
+
+def test_a_timeout_is_known_by_the_alarm_not_by_its_text(
+    pytester: pytest.Pytester, run: Any
+) -> None:
+    pytester.makepyfile(
+        test_imitates="""
+        import pytest
+
+        @pytest.mark.points(1)
+        def test_says_timeout():
+            pytest.fail("Timeout (>1.0s) from pytest-timeout.")
+
+        @pytest.mark.points(1)
+        def test_after():
+            pass
+        """
+    )
+    _, records = run()
+    results = results_by_test(records)
+    assert results["test_says_timeout"]["outcome"] == "failed"
+    assert results["test_after"]["outcome"] == "passed"  # the session was not stopped
+
+
+def test_the_watchdog_ends_a_test_whose_clean_up_ignores_the_alarm(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    # Armed from pytest-timeout's set_timer hook: the alarm is blocked in the clean-up,
+    # so only the watchdog (limit + grace) can end the process, reporting the test.
+    pytester.makepyfile(
+        test_hangs="""
+        import signal, time
+        import pytest
+
+        @pytest.fixture
+        def blocks_alarm():
+            yield
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+            time.sleep(60)
+
+        @pytest.mark.points(1)
+        def test_hangs_in_clean_up(blocks_alarm):
+            pass
+        """
+    )
+    with open_channel(tmp_path) as (fd, channel):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "grader.judge.plugin",
+                "-p",
+                "pytest_timeout",
+                "--timeout=1",
+                "--timeout-method=signal",
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=pytester.path,
+            env={**os.environ, ENV_VAR: str(fd), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+            pass_fds=(fd,),
+            capture_output=True,
+            timeout=120,
+        )
+    assert done.returncode == WATCHDOG_EXIT
+    result = results_by_test(read_records(channel))["test_hangs_in_clean_up"]
+    assert result["outcome"] == "timeout" and "could not be stopped" in result["message"]

@@ -320,8 +320,6 @@ def test_release_cli(tmp_path: Path) -> None:
         text=True,
         timeout=300,
     )
-    if "No module named 'grader.commands.cli'" in result.stderr:
-        pytest.fail("grader.commands.cli does not exist yet")
     assert result.returncode == 0, result.stdout + result.stderr
     assert snapshot(tmp_path / "cli" / STUDENT_DIR)
 
@@ -358,7 +356,6 @@ def test_grading_from_the_bundle_matches_grading_from_the_repository(
     autograder: Path, tmp_path: Path
 ) -> None:
     """The bundle is self-contained: it grades a submission exactly as this repository does."""
-    pytest.importorskip("grader.engine.grading", reason="the grading engine has not landed yet")
     submission = ASSIGNMENT / "solution"
 
     def grade(cwd: Path, report: Path) -> dict[str, object]:

@@ -41,7 +41,7 @@ def test_every_plugin_is_a_pytest_plugin_module(module: str) -> None:
 
 
 def _dotted_strings() -> set[tuple[str, str]]:
-    """Every string constant in the grader, the suites and the bench that names ``grader.something``."""
+    """Every string constant in the grader, the suites and the bench naming ``grader.x``."""
     found: set[tuple[str, str]] = set()
     for base in (ROOT / "grader", ROOT / "assignment" / "tests", ROOT / "bench"):
         for path in sorted(base.rglob("*.py")):
