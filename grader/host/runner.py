@@ -450,8 +450,7 @@ def run_pytest(
     channel is signed (``channel.read_signed``) and the processes bounded by
     ``grader.host.containment``; what looked forged is in ``RunOutcome.integrity``.
     """
-    home = scratch / "home"
-    home.mkdir(parents=True, exist_ok=True)
+    home = _home(scratch)
     digests = GradingDigests(grading_files(workspace) if expected_files is None else expected_files)
     exit_file, outcome, started = scratch / "app-exit", RunOutcome(), time.monotonic()
     cleanups: list[Callable[[], None]] = []
@@ -484,6 +483,13 @@ def run_pytest(
     _read_channel(outcome, channel)
     outcome.output = _tail(scratch / "output.log") + _tail(scratch / "app.log")
     return outcome
+
+
+def _home(scratch: Path) -> Path:
+    """The processes' home folder in ``scratch``: never the instructor's own home."""
+    home = scratch / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    return home
 
 
 def _conclude(outcome: RunOutcome, app_started: bool, app_code: int | None) -> None:
