@@ -23,7 +23,6 @@ import csv
 import importlib.util
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -164,11 +163,14 @@ def reference_submission(
     dest: Path, overrides: dict[str, str] | None = None, extra: dict[str, Path] | None = None
 ) -> Path:
     """A submission directory: the reference's answer files, then ``extra``/``overrides``."""
-    for rel, source in {**project.submission_files(project.REFERENCE), **(extra or {})}.items():
+    files = {
+        **project.submission_files(project.REFERENCE),
+        **{rel: source.read_bytes() for rel, source in (extra or {}).items()},
+        **{rel: text.encode("utf-8") for rel, text in (overrides or {}).items()},
+    }
+    for rel, data in files.items():
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, dest / rel)
-    for rel, text in (overrides or {}).items():
-        (dest / rel).write_text(text)
+        (dest / rel).write_bytes(data)
     return dest
 
 
@@ -184,7 +186,7 @@ def plain_workspace(scratch: Path, scope: Scope) -> Iterator[PlainSession]:
     rubric = load_rubric(project.REPO_ROOT)
     ws = scratch / "plain"
     chosen = [p for p in rubric.parts if not scope.parts or p.id in scope.parts]
-    answers = {k: v.read_bytes() for k, v in project.submission_files(project.REFERENCE).items()}
+    answers = project.submission_files(project.REFERENCE)
     paths = build_workspace(
         load_sources(rubric),
         ws,

@@ -285,7 +285,7 @@ def probe(server: Server, path: str) -> tuple[int, str]:
     return response.status_code, response.text[:300]
 
 
-Answers = tuple[dict[str, Path], dict[str, str]]  # answer files, then text overrides
+Answers = tuple[dict[str, bytes], dict[str, str]]  # answer files (bytes), then text overrides
 
 
 def run_lesson(

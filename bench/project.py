@@ -14,9 +14,9 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 
-from grader.engine.workspace import is_junk
+from grader.model.rubric import load_rubric
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTER = REPO_ROOT / "starter"
@@ -57,35 +57,28 @@ class AnswerSource:
     origin: str
 
 
-def answer_paths() -> tuple[str, ...]:
-    """Every answer file the rubric names (``homework/...``), in rubric order."""
-    from grader.model.rubric import load_rubric  # the one place that reads the rubric
+def submission_files(submission: Path) -> dict[str, bytes]:
+    """The rubric's answer files in ``submission`` (rubric path -> bytes), found the way the
+    grader finds them (``find_answers``), so the bench runs what a grade would grade."""
+    from grader.engine.workspace import find_answers, found_files
 
     rubric = load_rubric(REPO_ROOT)
-    return tuple(path for part in rubric.parts for path in part.files)
-
-
-def submission_files(submission: Path) -> dict[str, Path]:
-    """The rubric's answer files present in ``submission`` (relative path -> file)."""
-    found = {rel: submission / rel for rel in answer_paths() if (submission / rel).is_file()}
+    found = found_files(a for part in rubric.parts for a in find_answers(submission, part))
     if not found:
-        raise ProjectError(f"{submission}: no answer file found (looked for {answer_paths()})")
+        wanted = [file for part in rubric.parts for file in part.files]
+        raise ProjectError(f"{submission}: no answer file found (looked for {wanted})")
     return found
 
 
 def assemble(
-    dest: Path, files: Mapping[str, Path], overrides: Mapping[str, str] | None = None
+    dest: Path, files: Mapping[str, bytes], overrides: Mapping[str, str] | None = None
 ) -> Path:
-    """Copy ``starter/`` to ``dest`` and the answer ``files`` (then ``overrides`` text) over it."""
-    shutil.copytree(
-        STARTER,
-        dest,
-        ignore=lambda folder, names: [n for n in names if is_junk(PurePath(n))],
-    )
-    for rel, source in files.items():
-        shutil.copyfile(source, dest / rel)
-    for rel, text in (overrides or {}).items():
-        (dest / rel).write_text(text)
+    """Write a project at ``dest``: the pristine starter, the answer ``files`` over it, then the
+    ``overrides`` (text) — the grader's own ``write_project``, as a grade writes one."""
+    from grader.engine.workspace import load_sources, write_project
+
+    texts = {rel: text.encode("utf-8") for rel, text in (overrides or {}).items()}
+    write_project(load_sources(load_rubric(REPO_ROOT)), dest, answers={**files, **texts})
     return dest
 
 

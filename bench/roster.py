@@ -59,8 +59,8 @@ def _write(dest: Path, files: dict[str, str]) -> None:
 
 def _reference() -> dict[str, str]:
     return {
-        rel: path.read_text(encoding="utf-8")
-        for rel, path in project.submission_files(project.REFERENCE).items()
+        rel: data.decode("utf-8")
+        for rel, data in project.submission_files(project.REFERENCE).items()
     }
 
 

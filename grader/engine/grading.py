@@ -31,6 +31,8 @@ from grader.engine.workspace import (
     build_trusted,
     build_workspace,
     find_answers,
+    found_files,
+    hash_tree,
     load_sources,
     write_project,
 )
@@ -279,7 +281,7 @@ def _run_part(
     scratch: Path,
     sandbox: Sandbox | None,
 ) -> RunOutcome:
-    given = {a.file: a.content for a in answers if a.path is not None}
+    given = found_files(answers)
 
     def build(workspace: Path) -> None:
         write_project(sources, workspace, answers=given)
@@ -348,10 +350,8 @@ _MANIFESTS = _ManifestCache()
 
 def _content_key(sources: Sources, suite: Suite, parts: list[Part]) -> str:
     digest = hashlib.sha256(f"{suite}|{[p.test_file for p in parts]}".encode())
-    for label, tree in (("starter", sources.starter), ("tests", sources.tests)):
-        for name in sorted(tree):
-            digest.update(f"{label}/{name}\0".encode())
-            digest.update(tree[name])
+    hash_tree(digest, "starter", sources.starter)
+    hash_tree(digest, "tests", sources.tests)
     return digest.hexdigest()
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.model.rubric import TESTS_DIR
+
 # Modules whose import alone is worth a look (the top-level name).
 MODULES: dict[str, str] = {
     "pytest": "the test framework",
@@ -177,7 +179,7 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and (
-            node.value.startswith(("/proc", "/dev/fd")) or "grading_tests" in node.value
+            node.value.startswith(("/proc", "/dev/fd")) or TESTS_DIR in node.value
         ):
             self.add(node, f"names {node.value[:60]!r} (the process's own files or the tests)")
 

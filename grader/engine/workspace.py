@@ -23,9 +23,13 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
+from typing import TYPE_CHECKING
 
 from grader.host import portable
 from grader.model.rubric import TESTS_DIR, Part, Rubric
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 # The suites' folders under the rubric's tests directory, and which of them each suite runs.
 PUBLIC_DIR = "public"
@@ -116,6 +120,24 @@ def load_tree(base: Path) -> Tree:
         if path.is_file() and not path.is_symlink():
             tree[relative.as_posix()] = path.read_bytes()
     return tree
+
+
+def hash_tree(digest: Hash, label: str, tree: Tree) -> None:
+    """Add ``tree`` to ``digest``: every name and its bytes, in one fixed order.
+
+    The one content hash of a tree (the manifest cache's key, ``grader batch``'s
+    state), so two hashes of the same files agree; what is junk was left out
+    when the tree was loaded (``load_tree``).
+    """
+    for name in sorted(tree):
+        digest.update(f"{label}/{name}\0".encode())
+        digest.update(tree[name])
+        digest.update(b"\0")
+
+
+def found_files(answers: Iterable[Answer]) -> dict[str, bytes]:
+    """The answer files that were found, by rubric path: what a project is written with."""
+    return {answer.file: answer.content for answer in answers if answer.path is not None}
 
 
 def load_sources(rubric: Rubric) -> Sources:

@@ -39,7 +39,14 @@ from rich.console import Console
 
 import grader
 from grader.engine.grading import default_jobs, grade
-from grader.engine.workspace import Answer, Sources, find_answers, is_junk, load_sources
+from grader.engine.workspace import (
+    Answer,
+    Sources,
+    find_answers,
+    hash_tree,
+    load_sources,
+    load_tree,
+)
 from grader.host import portable
 from grader.host.sandbox import Sandbox, detect, why_not
 from grader.model.errors import GraderError
@@ -93,23 +100,14 @@ class BatchSummary:
 # ----------------------------------------------------------------------------- hashing
 
 
-def _hash_tree(digest: hashlib._Hash, base: Path, label: str) -> None:
-    for path in sorted(base.rglob("*")):
-        relative = path.relative_to(base)
-        # What never decides a grade is never hashed (grader.engine.workspace.is_junk).
-        if path.is_file() and not is_junk(relative):
-            digest.update(f"{label}/{relative.as_posix()}\0".encode())
-            digest.update(path.read_bytes())
-            digest.update(b"\0")
-
-
 def grader_fingerprint(rubric: Rubric, suite: str) -> str:
     """A hash of everything that decides a grade besides the answer files."""
     digest = hashlib.sha256(f"batch-state-{STATE_VERSION}|suite={suite}\0".encode())
-    _hash_tree(digest, Path(grader.__file__).resolve().parent, "grader")
+    hash_tree(digest, "grader", load_tree(Path(grader.__file__).resolve().parent))
     digest.update((rubric.root / RUBRIC_PATH).read_bytes())
-    _hash_tree(digest, rubric.starter, "starter")
-    _hash_tree(digest, rubric.tests, "tests")
+    sources = load_sources(rubric)
+    hash_tree(digest, "starter", sources.starter)
+    hash_tree(digest, "tests", sources.tests)
     return digest.hexdigest()
 
 
