@@ -82,16 +82,22 @@ class Guard:
         for suffix, part in _parts(obj):
             self._seen[name + suffix] = part
 
-    def watch_framework(self) -> None:
-        """Remember the pytest, pluggy and grader objects listed in ``WATCHED``."""
-        for module_name, names in WATCHED.items():
+    def watch_framework(self, watched: Mapping[str, tuple[str, ...]] = WATCHED) -> None:
+        """Remember the pytest, pluggy and grader objects listed in ``WATCHED``.
+
+        A name that cannot be found raises ``LookupError`` instead of being skipped:
+        skipping would switch tamper detection off for it without a word (after a
+        rename, or a pytest that moved it), and a grade must not go on without it.
+        """
+        for module_name, names in watched.items():
             try:
                 module = importlib.import_module(module_name)
-            except ImportError:
-                continue
+            except ImportError as exc:
+                raise LookupError(f"the tamper guard cannot import {module_name}: {exc}") from exc
             for name in names:
-                if hasattr(module, name):
-                    self.watch(f"{module_name}.{name}", getattr(module, name))
+                if not hasattr(module, name):
+                    raise LookupError(f"the tamper guard cannot find {module_name}.{name}")
+                self.watch(f"{module_name}.{name}", getattr(module, name))
 
     def watch_modules(self, folder: Path) -> None:
         """Remember every function and class defined in the modules loaded from ``folder``."""

@@ -1,8 +1,8 @@
 """Every module or object the grader names in a string exists.
 
-``guard.WATCHED`` skips a name it cannot find (so a rename would silently
-switch tamper detection off for it), ``zygote.PRELOAD`` skips a module it
-cannot import (a slower start), and ``runner.PLUGINS`` are handed to pytest
+``guard.WATCHED`` refuses to start without a name it lists (a rename would
+otherwise stop every grade), ``zygote.PRELOAD`` skips a module it cannot
+import (a slower start), and ``runner.PLUGINS`` are handed to pytest
 by name: each must resolve here, with every dependency installed. Beyond those
 lists, every string in the grader or the suites that reads ``grader.x.y`` (a
 ``-m`` target, a command module, ``ROOT_URLCONF``, ``pytest_plugins``) must too.
@@ -95,3 +95,11 @@ def _resolve(where: str, name: str) -> None:
 def test_the_scan_sees_the_names_it_must() -> None:
     names = {name for _, name in _dotted_strings()}
     assert {"grader.host.launch", "grader.appside.probes", "grader.judge.fixtures"} <= names
+
+
+def test_the_guard_refuses_a_name_it_cannot_find() -> None:
+    with pytest.raises(LookupError, match=re.escape("grader.judge.plugin.NoSuchThing")):
+        guard.Guard().watch_framework({"grader.judge.plugin": ("Reporter", "NoSuchThing")})
+    with pytest.raises(LookupError, match=re.escape("grader.no_such_module")):
+        guard.Guard().watch_framework({"grader.no_such_module": ("x",)})
+    guard.Guard().watch_framework()  # everything listed is there
