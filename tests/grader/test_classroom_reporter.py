@@ -192,7 +192,9 @@ needs_node = pytest.mark.skipif(
 def test_real_reporter_prints_the_points_it_posts(
     weights: list[tuple[str, float]], seed: int
 ) -> None:
-    statuses = random_statuses(len(weights), seed) if seed else ["passed"] * len(weights)
+    statuses: list[Status] = (
+        random_statuses(len(weights), seed) if seed else ["passed"] * len(weights)
+    )
     result = make_result(weights, statuses)
     runners = released_runners(weights)
     done = run_reporter(runners, reporter_env(runners, step_outputs(result)))

@@ -121,7 +121,10 @@ def test_broken_student_code_is_graded_not_a_grader_error(root: Path, tmp_path: 
 
 def test_subcommand_modules_plug_in() -> None:
     parser = build_parser()
-    choices = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    subparsers = parser._subparsers
+    assert subparsers is not None
+    choices = subparsers._group_actions[0].choices
+    assert isinstance(choices, dict)  # a subparsers action's: {name: its parser}
     assert "grade" in choices
     from importlib.util import find_spec
 

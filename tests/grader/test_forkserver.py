@@ -82,9 +82,11 @@ def test_parts_are_forked_by_the_fork_server(fake: Rubric, tmp_path: Path) -> No
     assert facts["ppid"] == server.pid != os.getpid()  # a child of the zygote, not of us
     assert facts["sid"] == facts["pid"]  # its own session: killed by process group
     assert str(facts["cwd"]).endswith("/alpha/run-1/ws")
-    assert "GRADER_CHANNEL_FD" not in facts["env"]  # taken before the answer was imported
-    assert "DJANGO_SETTINGS_MODULE" in facts["env"]
-    links = [str(link) for link in dict(facts["fds"]).values()]  # type: ignore[call-overload]
+    env, fds = facts["env"], facts["fds"]
+    assert isinstance(env, list) and isinstance(fds, dict)  # sorted(os.environ), {fd: link}
+    assert "GRADER_CHANNEL_FD" not in env  # taken before the answer was imported
+    assert "DJANGO_SETTINGS_MODULE" in env
+    links = [str(link) for link in fds.values()]
     # Neither the zygote's control socket nor any sibling's status pipe is inherited: its
     # sockets are its channel and its event loop's own pair, none of them the zygote's.
     assert not [link for link in links if link.startswith("pipe:")], links

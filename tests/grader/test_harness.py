@@ -26,7 +26,10 @@ from tests.support.fake_assignment import REFERENCE, make_assignment, submission
 
 
 def test_values_arrive_as_what_they_are() -> None:
-    sent = {"date": datetime.date(2025, 3, 9), "when": datetime.datetime(2025, 3, 9, 1, 2)}
+    sent: dict[str, object] = {
+        "date": datetime.date(2025, 3, 9),
+        "when": datetime.datetime(2025, 3, 9, 1, 2),
+    }
     sent["raw"] = b"\x00\xff"
     sent["other"] = object()
     got = wire.plain(sent)

@@ -182,7 +182,7 @@ def test_junit_counts_and_messages() -> None:
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("5", "1", "2")
     suites = root.findall("testsuite")
     # Rubric order, even for readers that sort suites by name.
-    names = [s.get("name") for s in suites]
+    names = [s.attrib["name"] for s in suites]
     assert names == ["1. aggregator", "2. middleware", "3. daily_stats"] == sorted(names)
     failure = suites[0].findall("testcase")[1].find("failure")
     assert failure is not None and failure.text is not None

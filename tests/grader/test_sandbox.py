@@ -33,7 +33,7 @@ def test_turned_off_by_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_no_bubblewrap_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(sandbox.ENV_SWITCH, raising=False)
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.setattr("grader.host.sandbox.shutil.which", lambda name: None)
     reason = sandbox.detect()
     assert isinstance(reason, str) and "apt-get install bubblewrap" in reason
 
@@ -43,7 +43,7 @@ def test_a_refused_sandbox_is_a_reason(monkeypatch: pytest.MonkeyPatch, tmp_path
     fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.delenv(sandbox.ENV_SWITCH, raising=False)
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: str(fake))
+    monkeypatch.setattr("grader.host.sandbox.shutil.which", lambda name: str(fake))
     reason = sandbox.detect()
     assert isinstance(reason, str) and "Permission denied" in reason
 

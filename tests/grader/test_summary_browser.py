@@ -109,7 +109,8 @@ def sample() -> GradeResult:
 
 
 def to_html(text: str) -> str:
-    return cmarkgfm.github_flavored_markdown_to_html(text)
+    html: str = cmarkgfm.github_flavored_markdown_to_html(text)  # cmarkgfm is untyped
+    return html
 
 
 def page(body: str) -> str:

@@ -62,7 +62,7 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 
 def step_by_id(job: dict[str, Any], step_id: str) -> dict[str, Any]:
-    found = [s for s in job["steps"] if s.get("id") == step_id]
+    found: list[dict[str, Any]] = [s for s in job["steps"] if s.get("id") == step_id]
     assert len(found) == 1, f"expected one step with id {step_id!r}, found {len(found)}"
     return found[0]
 

@@ -148,10 +148,10 @@ def result(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A JSON result (``json_report.to_dict``'s shape): statuses per part, in test order."""
-    parts = []
+    parts: list[dict[str, Any]] = []
     for part in RUBRIC.parts:
         each = part.points / len(PART_TESTS[part.id])
-        tests = []
+        tests: list[dict[str, Any]] = []
         for test_name, status in zip(PART_TESTS[part.id], statuses[part.id], strict=True):
             message = "" if status == "passed" else (messages or {}).get(test_name, "wrong")
             tests.append(
@@ -197,7 +197,7 @@ def submission(
 ) -> Submission:
     if data is None or status != "graded":
         return Submission(name, status, None, None, {}, reason, None, f"feedback/{name}.md")
-    points = {p["id"]: float(p["score"]) for p in data["parts"]}
+    points: dict[str, float | None] = {p["id"]: float(p["score"]) for p in data["parts"]}
     return Submission(
         name,
         status,

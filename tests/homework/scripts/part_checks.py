@@ -18,7 +18,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 sys.path.insert(0, os.getcwd())
@@ -29,14 +29,17 @@ django.setup()
 
 import respx  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
 from django.test import AsyncClient, override_settings  # noqa: E402
 
+if TYPE_CHECKING:
+    # What django-stubs says AsyncClient's requests return: an HttpResponse with .json().
+    from django.test.client import _MonkeyPatchedASGIResponse as Response
 
-def request(method: str, path: str, **kwargs: Any) -> HttpResponse:
+
+def request(method: str, path: str, **kwargs: Any) -> Response:
     """One request through the whole ASGI handler (500 on a view's exception)."""
     client = AsyncClient(raise_request_exception=False)
-    response: HttpResponse = asyncio.run(getattr(client, method)(path, **kwargs))
+    response: Response = asyncio.run(getattr(client, method)(path, **kwargs))
     return response
 
 
