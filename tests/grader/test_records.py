@@ -109,7 +109,8 @@ def test_malformed_signed_records_become_integrity_problems(tmp_path: Path) -> N
 def test_the_digests_payload_is_checked() -> None:
     digests = GradingDigests({"pytest.ini": "ab12"})
     assert GradingDigests.from_json(digests.to_json()) == digests
-    for bad in (None, {}, {"digests": []}, {"digests": {"pytest.ini": 1}}):
+    malformed: list[object] = [None, {}, {"digests": []}, {"digests": {"pytest.ini": 1}}]
+    for bad in malformed:
         with pytest.raises(RecordError):
             GradingDigests.from_json(bad)
 
