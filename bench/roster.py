@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from grader.instructor.batch import Row
 
 ALTERNATIVES = project.REPO_ROOT / "assignment" / "alternatives"
+# An original solution: one alternative per answer file (the tests' roster uses it too).
 ORIGINAL = (
     "alt_manual_405",
     "alt_taskgroup",

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.roster import ORIGINAL  # an original solution: one alternative per answer file
 from grader.instructor.mutants import materialize
 from grader.instructor.roster.records import Submission
 from grader.instructor.roster.stats import PartInfo, RosterStats, compute
@@ -26,14 +27,6 @@ from tests.support.submissions import answers_in, lay_answers
 RUBRIC = load_rubric(ROOT)
 ALTERNATIVES = ROOT / "assignment" / "alternatives"
 MUTANTS = ROOT / "assignment" / "mutants"
-# An original solution: one alternative per answer file.
-ORIGINAL = (
-    "alt_manual_405",
-    "alt_taskgroup",
-    "alt_thread_pool",
-    "alt_date_lookup",
-    "alt_function_middleware",
-)
 # What the second near-copy renames (whole words, in every answer file).
 RENAMES = {
     "get_json": "fetch_payload",
