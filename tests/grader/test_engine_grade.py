@@ -118,7 +118,9 @@ def test_the_part_budget_ends_a_part_whose_tests_all_hang(tmp_path: Path) -> Non
     result = grade(alpha_only(tmp_path, code), rubric=rubric)
     alpha = part(result, "alpha")
     assert {t.status for t in alpha.tests} == {"timeout"}
-    assert "did not finish within 1 s" in alpha.tests[0].message
+    # Each test's own limit (1 s) or the part's (2.5 s), whichever came first: on a loaded
+    # machine the processes can take the whole budget to start.
+    assert all("did not finish within" in t.message for t in alpha.tests)
     assert any("whole part" in note for note in alpha.notes)
     assert part(result, "beta").score == 2
 
