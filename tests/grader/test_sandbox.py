@@ -130,14 +130,18 @@ def _facts():
         names = ("test_async_view.py", "rubric.toml")
         tests += [os.path.join(folder, f) for f in files if f in names]
         tests += [os.path.join(folder, d) for d in dirs if d == "grading_tests"]
+        if len(tests) >= 3:  # enough to fail on; unsandboxed the whole machine is in sight
+            break
     return {
         "uid": os.getuid(),
         "cap_eff": status["CapEff"].strip(),
         "no_new_privs": status["NoNewPrivs"].strip(),
         "tmp_bytes": tmp.f_blocks * tmp.f_frsize,
-        "tests": tests[:3],
+        "tests": [path[-120:] for path in tests[:3]],  # the tail holds the name
         "workspace": sorted(os.listdir(".")),
-        "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        # The largest pid, not the list: unsandboxed, every pid of the machine would not
+        # fit in the test's message.
+        "pid_max": max(int(p) for p in os.listdir("/proc") if p.isdigit()),
         "hostname": os.uname().nodename,
         "interfaces": [l.split(":")[0].strip() for l in open("/proc/net/dev").readlines()[2:]],
         "home": os.path.exists(os.path.expanduser("~/.bashrc")),
@@ -180,7 +184,9 @@ def test_what_graded_code_sees_from_inside(who: str) -> None:
     finally:
         shutil.rmtree(base, ignore_errors=True)
     if who == "unsandboxed":
-        assert any("grading_tests" in path for path in facts["tests"]), facts["tests"]
+        assert facts["tests"], (
+            "unsandboxed, the probe must see the tests (the trusted folder's or the repository's)"
+        )
         return
     if os.geteuid() == 0 and who != "unprivileged":
         assert facts["uid"] == sandbox.UNPRIVILEGED_UID
@@ -190,7 +196,7 @@ def test_what_graded_code_sees_from_inside(who: str) -> None:
     # answer files; the tests stay with the trusted side, outside the sandbox.
     assert facts["tests"] == []
     assert facts["workspace"] == ["config", "db.sqlite3", "homework", "manage.py"]
-    assert max(facts["pids"]) < 50  # its own PID namespace: a handful of processes
+    assert facts["pid_max"] < 50  # its own PID namespace: a handful of processes
     assert facts["hostname"] == "grader"
     assert facts["interfaces"] == ["lo"]  # a network namespace of its own
     assert facts["home"] is False
