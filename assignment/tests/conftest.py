@@ -22,6 +22,9 @@ N seconds", the suites look for deterministic evidence.
   gives up after its own read timeout and raises ``httpx.ReadTimeout``.
 * ``describe`` / ``read_json`` — a response summed up for a message; its JSON body.
 
+Plain functions that suites call from their own helpers (not fixtures) are in
+``helpers.py`` beside this file.
+
 What only your project can tell (its event loop's heartbeat, its SQL queries,
 whether a view is an ``async def``) comes from ``app.watch`` and ``app.fact``;
 the tests that rest on it are marked ``in_app_evidence``.

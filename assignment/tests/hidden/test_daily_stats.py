@@ -16,6 +16,8 @@ import pytest
 
 from grader.messages.feedback import expect
 
+from ..helpers import returned
+
 TAIPEI = ZoneInfo("Asia/Taipei")
 NEW_YORK = ZoneInfo("America/New_York")
 TASK_NAME = "homework.tasks.compute_daily_stats"
@@ -58,18 +60,6 @@ DATE_HINT = 'return the date as a "YYYY-MM-DD" string: day.isoformat(), not the 
 def call(app, *day, delay=False):
     """Call the task in the app (as a function, or through .delay().get()): its outcome."""
     return app.task(TASK_NAME, *day, delay=delay)
-
-
-def returned(outcome):
-    """What the task returned; a failed check when it raised instead."""
-    place = f" (at {outcome.where})" if outcome.where else ""
-    expect(
-        outcome.raised is None,
-        expected="the task returns its summary",
-        got=f"it raised {outcome.raised}: {outcome.message}{place}"[:500],
-        hint="the task must not raise for a valid day: fix the line named above",
-    )
-    return outcome.value
 
 
 def run(app, *day, delay=False):

@@ -9,41 +9,15 @@ import re
 
 import pytest
 
-from grader.judge.client import AppError
 from grader.messages.feedback import expect
+
+from ..helpers import coroutine_trap, get, place
 
 HEADER = re.compile(r"app;dur=(\d+(\.\d+)?)")
 SLOW = 0.25
 FORMAT_HINT = 'write the value exactly app;dur=<number>, no spaces: f"app;dur={elapsed_ms:.1f}"'
 PROBES = "grader.appside.probes"  # /__probe__/sync/, /__probe__/async/, /__probe__/broken/
 MODES = {"wsgi": "WSGI", "asgi": "ASGI"}
-ANSWER_FILE = "homework/middleware.py"
-
-
-def get(app, path, via):
-    """``(response, None)``, or ``(None, the AppError)`` when the request broke inside Django."""
-    try:
-        # text/plain: Django's debug page for an error is then a short text, not HTML.
-        return app.get(
-            path, via=via, headers={"Accept": "text/plain"}, raise_request_exception=False
-        ), None
-    except AppError as exc:
-        return None, exc
-
-
-def place(response, failure):
-    """Where in the answer file the request broke (the app says it), else the file."""
-    caught = response.exception if response is not None else failure
-    return caught.where if caught is not None and caught.where else ANSWER_FILE
-
-
-def coroutine_trap(response, failure):
-    """The lesson's trap when Django got a coroutine where it wanted a response."""
-    if response is not None and response.exception is not None:
-        seen = response.exception.message
-    else:
-        seen = str(failure) if response is None else response.text[:2000]
-    return "coroutine_returned" if "'coroutine' object" in seen else None
 
 
 def duration(response):

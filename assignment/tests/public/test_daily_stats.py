@@ -18,6 +18,8 @@ import pytest
 
 from grader.messages.feedback import expect
 
+from ..helpers import returned
+
 TAIPEI = ZoneInfo("Asia/Taipei")
 TASK_NAME = "homework.tasks.compute_daily_stats"
 
@@ -25,18 +27,6 @@ TASK_NAME = "homework.tasks.compute_daily_stats"
 def at(day, hour, minute=0, second=0, zone=TAIPEI):
     year, month, dom = day
     return datetime.datetime(year, month, dom, hour, minute, second, tzinfo=zone)
-
-
-def returned(outcome):
-    """What the task returned; a failed check when it raised instead."""
-    place = f" (at {outcome.where})" if outcome.where else ""
-    expect(
-        outcome.raised is None,
-        expected="the task returns its summary",
-        got=f"it raised {outcome.raised}: {outcome.message}{place}"[:500],
-        hint="the task must not raise for a valid day: fix the line named above",
-    )
-    return outcome.value
 
 
 @pytest.mark.points(3)

@@ -17,26 +17,15 @@ import re
 
 import pytest
 
-from grader.judge.client import AppError
 from grader.messages.feedback import expect
+
+from ..helpers import coroutine_trap, get, place
 
 HEADER = re.compile(r"app;dur=\d+(\.\d+)?")
 PROBES = "grader.appside.probes"
 URLS = {"sync": "/__probe__/sync/", "async": "/__probe__/async/"}
 TIMING = "homework.middleware.TimingMiddleware"
 HANDLERS = {"wsgi": "WSGI (sync)", "asgi": "ASGI (async)"}
-ANSWER_FILE = "homework/middleware.py"
-
-
-def get(app, path, via):
-    """``(response, None)``, or ``(None, the AppError)`` when the request broke inside Django."""
-    try:
-        # text/plain: Django's debug page for an error is then a short text, not HTML.
-        return app.get(
-            path, via=via, headers={"Accept": "text/plain"}, raise_request_exception=False
-        ), None
-    except AppError as exc:
-        return None, exc
 
 
 def describe(response, failure):
@@ -45,21 +34,6 @@ def describe(response, failure):
     # Django's debug page names the error in its first lines (the rest is the environment).
     first_lines = response.text.split("\n\n")[0]
     return f"HTTP {response.status_code} with body {first_lines[:200]!r}"
-
-
-def place(response, failure):
-    """Where in the answer file the request broke (the app says it), else the file."""
-    caught = response.exception if response is not None else failure
-    return caught.where if caught is not None and caught.where else ANSWER_FILE
-
-
-def coroutine_trap(response, failure):
-    """The lesson's trap when Django got a coroutine where it wanted a response."""
-    if response is not None and response.exception is not None:
-        seen = response.exception.message
-    else:
-        seen = str(failure) if response is None else response.text[:2000]
-    return "coroutine_returned" if "'coroutine' object" in seen else None
 
 
 def check_header(response, failure, where):
