@@ -8,6 +8,7 @@ database. Only the answer files the rubric names are taken from a submission.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import shutil
 import subprocess
@@ -16,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.model.rubric import load_rubric
+from grader.engine.workspace import Sources, find_answers, found_files, load_sources, write_project
+from grader.model.rubric import Rubric, load_rubric
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTER = REPO_ROOT / "starter"
@@ -57,12 +59,22 @@ class AnswerSource:
     origin: str
 
 
+@functools.cache
+def _rubric() -> Rubric:
+    """The repository's rubric, read once per bench run."""
+    return load_rubric(REPO_ROOT)
+
+
+@functools.cache
+def _sources() -> Sources:
+    """The pristine starter and suites, read once: every benchmarked project starts from it."""
+    return load_sources(_rubric())
+
+
 def submission_files(submission: Path) -> dict[str, bytes]:
     """The rubric's answer files in ``submission`` (rubric path -> bytes), found the way the
     grader finds them (``find_answers``), so the bench runs what a grade would grade."""
-    from grader.engine.workspace import find_answers, found_files
-
-    rubric = load_rubric(REPO_ROOT)
+    rubric = _rubric()
     found = found_files(a for part in rubric.parts for a in find_answers(submission, part))
     if not found:
         wanted = [file for part in rubric.parts for file in part.files]
@@ -75,10 +87,8 @@ def assemble(
 ) -> Path:
     """Write a project at ``dest``: the pristine starter, the answer ``files`` over it, then the
     ``overrides`` (text) — the grader's own ``write_project``, as a grade writes one."""
-    from grader.engine.workspace import load_sources, write_project
-
     texts = {rel: text.encode("utf-8") for rel, text in (overrides or {}).items()}
-    write_project(load_sources(load_rubric(REPO_ROOT)), dest, answers={**files, **texts})
+    write_project(_sources(), dest, answers={**files, **texts})
     return dest
 
 

@@ -100,12 +100,11 @@ class BatchSummary:
 # ----------------------------------------------------------------------------- hashing
 
 
-def grader_fingerprint(rubric: Rubric, suite: str) -> str:
+def grader_fingerprint(rubric: Rubric, suite: str, sources: Sources) -> str:
     """A hash of everything that decides a grade besides the answer files."""
     digest = hashlib.sha256(f"batch-state-{STATE_VERSION}|suite={suite}\0".encode())
     hash_tree(digest, "grader", load_tree(Path(grader.__file__).resolve().parent))
     digest.update((rubric.root / RUBRIC_PATH).read_bytes())
-    sources = load_sources(rubric)
     hash_tree(digest, "starter", sources.starter)
     hash_tree(digest, "tests", sources.tests)
     return digest.hexdigest()
@@ -464,11 +463,13 @@ def _grade_all(
         progress.done()
 
 
-def _state_key(rubric: Rubric, suite: str, box: Sandbox | str) -> str:
+def _state_key(rubric: Rubric, suite: str, box: Sandbox | str, sources: Sources) -> str:
     """What every saved row's key starts with: the grader and assignment, and whether the
     grade ran sandboxed (a row graded without the sandbox is never reused under one)."""
     no_sandbox = why_not(box)
-    return grader_fingerprint(rubric, suite) + (f"|unsandboxed:{no_sandbox}" if no_sandbox else "")
+    return grader_fingerprint(rubric, suite, sources) + (
+        f"|unsandboxed:{no_sandbox}" if no_sandbox else ""
+    )
 
 
 def run_batch(
@@ -507,10 +508,11 @@ def run_batch(
     ledger.feedback_dir.mkdir(parents=True, exist_ok=True)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     old = {} if force else _load_state(ledger.state_file)
-    to_grade = _plan(submissions, rubric, _state_key(rubric, suite, box), ledger, old)
+    sources = load_sources(rubric)  # read once: hashed for the state, then graded from
+    to_grade = _plan(submissions, rubric, _state_key(rubric, suite, box, sources), ledger, old)
     setup = _Setup(
         rubric=rubric,
-        sources=load_sources(rubric),
+        sources=sources,
         suite=suite,
         processes=processes_per_submission(jobs),
         sandbox=box,

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import ROOT
 
 
@@ -53,30 +55,22 @@ def test_every_contract_is_kept() -> None:
     assert "3 kept, 0 broken" in result.stdout
 
 
-def test_the_contract_catches_a_forbidden_import(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "forbidden", "contract"),
+    [
+        ("grader/appside/facts.py", "grader.model.rubric", "the app side imports nothing"),
+        ("grader/model/results.py", "grader.reports.terminal", "an import upwards"),
+        ("grader/instructor/batch.py", "bench.targets", "the grader imports no benchmark"),
+    ],
+)
+def test_each_contract_catches_its_forbidden_import(
+    tmp_path: Path, module: str, forbidden: str, contract: str
+) -> None:
+    """A copy of the packages with one forbidden import added breaks ``contract``."""
     _copy(tmp_path)
-    facts = tmp_path / "grader" / "appside" / "facts.py"
-    facts.write_text(facts.read_text() + "\nimport grader.model.rubric  # noqa: E402,F401\n")
+    source = tmp_path / module
+    source.write_text(source.read_text() + f"\nimport {forbidden}  # noqa: E402,F401\n")
     result = _lint(tmp_path)
-    assert result.returncode != 0
-    assert "grader.appside.facts -> grader.model.rubric" in result.stdout
-
-
-def test_the_layers_catch_an_import_upwards(tmp_path: Path) -> None:
-    _copy(tmp_path)
-    results = tmp_path / "grader" / "model" / "results.py"
-    results.write_text(
-        results.read_text() + "\nimport grader.reports.terminal  # noqa: E402,F401\n"
-    )
-    result = _lint(tmp_path)
-    assert result.returncode != 0
-    assert "grader.model.results -> grader.reports.terminal" in result.stdout
-
-
-def test_the_grader_may_not_import_the_benchmarks(tmp_path: Path) -> None:
-    _copy(tmp_path)
-    batch = tmp_path / "grader" / "instructor" / "batch.py"
-    batch.write_text(batch.read_text() + "\nimport bench.targets  # noqa: E402,F401\n")
-    result = _lint(tmp_path)
-    assert result.returncode != 0
-    assert "grader.instructor.batch -> bench.targets" in result.stdout
+    assert result.returncode != 0, contract
+    importer = module.removesuffix(".py").replace("/", ".")
+    assert f"{importer} -> {forbidden}" in result.stdout, contract
